@@ -1,0 +1,38 @@
+# Every target makes its own virtual environment (.venv) and installs what it needs into it,
+# so a fresh clone needs only python3, pip and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+PYTEST_ARGS ?=
+
+.PHONY: test demo lint bench clean venv
+
+venv: $(BIN)/python
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# one stamp per set of extras, redone when the package metadata changes
+$(VENV)/.stamp-%: setup.cfg pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[$(subst +,$(comma),$*)]'
+	touch $@
+
+comma := ,
+
+test: $(VENV)/.stamp-test+viz+demo
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: $(VENV)/.stamp-demo+viz
+	$(BIN)/python demos/main.py
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check tracegrad tests demos benchmarks
+	$(BIN)/mypy
+
+bench: $(VENV)/.stamp-demo+viz
+	$(PIP) install --quiet micrograd==0.1.0
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache out

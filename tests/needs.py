@@ -1,0 +1,28 @@
+"""Optional dependencies of the suite: import them, or skip with a reason that says how to get them."""
+
+from __future__ import annotations
+
+import shutil
+from types import ModuleType
+
+import pytest
+
+
+def torch() -> ModuleType:
+    """PyTorch, the second gradient oracle (CPU build is enough)."""
+    return pytest.importorskip("torch", reason="PyTorch is not installed: `pip install torch` to compare against it")
+
+
+def micrograd() -> ModuleType:
+    """micrograd 0.1.0, for the compatibility tests."""
+    return pytest.importorskip(
+        "micrograd", reason="micrograd is not installed: `pip install micrograd==0.1.0` for the compatibility tests"
+    )
+
+
+def executable(name: str, how: str) -> str:
+    """The path of a program on PATH, or skip saying how to install it."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not on PATH: {how}")
+    return path

@@ -1,0 +1,342 @@
+"""The op table: every op once, as data.
+
+Each :class:`Op` holds its forward function, one local partial derivative per input (returned
+together by ``grads``), the same partials as formula text, and the domain tests sample from.
+The engine, ``grad``/``create_graph``, gradient checking, the pictures and the strategies all
+read this table, so an op is defined in exactly one place.
+
+Conventions for a fixed-arity op with inputs ``x`` (and ``y``) and output ``out``:
+
+* ``forward(x[, y][, p])`` computes the output. It receives floats in the eager engine and
+  complex numbers in complex-step gradient checking, so it is written for both.
+* ``grads(x[, y][, p], out)`` returns a tuple with ``∂out/∂x`` (and ``∂out/∂y``). It receives
+  floats in ``backward()`` and :class:`~tracegrad.engine.Value` objects under
+  ``create_graph=True``, so it is written with the generic helpers below: the derivative of a
+  derivative needs no new rules.
+* ``formulas`` are the same partials as Python expression text over the names ``x``, ``y``,
+  ``out``, the op's parameter name and the functions in :data:`FORMULA_FUNCTIONS`; a test
+  evaluates them against ``grads``.
+* ``p`` is a numeric parameter that is not a graph input (the exponent of ``x ** 3``, the slope
+  of ``leaky_relu``); ops without one take no ``p``.
+
+Derivatives at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``, ``step'(x) = 0``,
+``leaky_relu'(0) = slope``.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+
+from .errors import DomainError
+
+VARIADIC = -1
+"""Arity of an op that takes any number of inputs (its ``_a`` slot holds a tuple)."""
+
+Number = Any  # float, complex or Value: the op functions are generic over all three
+
+
+# --- generic helpers: floats and ints go to math, complex to cmath, anything else (a Value) to
+# its own method of the same name, so one formula serves all three.
+
+
+def _dispatch(
+    name: str, real: Callable[[float], float], cplx: Callable[[complex], complex]
+) -> Callable[[Number], Number]:
+    def apply(x: Number) -> Number:
+        if isinstance(x, (float, int)):
+            return real(x)
+        if isinstance(x, complex):
+            return cplx(x)
+        return getattr(x, name)()
+
+    apply.__name__ = name
+    apply.__doc__ = f"{name}(x) for floats, complex numbers and Values alike."
+    return apply
+
+
+exp = _dispatch("exp", math.exp, cmath.exp)
+log = _dispatch("log", math.log, cmath.log)
+sqrt = _dispatch("sqrt", math.sqrt, cmath.sqrt)
+sin = _dispatch("sin", math.sin, cmath.sin)
+cos = _dispatch("cos", math.cos, cmath.cos)
+tanh = _dispatch("tanh", math.tanh, cmath.tanh)
+
+
+def _real(x: Number) -> float:
+    """The real number behind ``x`` (a Value's data, a complex number's real part)."""
+    if isinstance(x, (float, int)):
+        return float(x)
+    if isinstance(x, complex):
+        return x.real
+    return float(x.data)
+
+
+def step(x: Number) -> Number:
+    """Heaviside step, 1.0 if x > 0 else 0.0; a Value gives a ``step`` node (derivative 0)."""
+    if isinstance(x, (float, int, complex)):
+        return 1.0 if _real(x) > 0 else 0.0
+    return x.step()
+
+
+def sign(x: Number) -> Number:
+    """-1.0, 0.0 or 1.0; a Value gives a ``sign`` node (derivative 0)."""
+    if isinstance(x, (float, int, complex)):
+        r = _real(x)
+        return 1.0 if r > 0 else (-1.0 if r < 0 else 0.0)
+    return x.sign()
+
+
+def where_positive(x: Number, a: float, b: float) -> Number:
+    """``a if x > 0 else b``; for a Value, the same as a differentiable-safe expression."""
+    if isinstance(x, (float, int, complex)):
+        return a if _real(x) > 0 else b
+    return x.step() * (a - b) + b
+
+
+FORMULA_FUNCTIONS: Dict[str, Callable[[Number], Number]] = {
+    "exp": exp,
+    "log": log,
+    "sqrt": sqrt,
+    "sin": sin,
+    "cos": cos,
+    "tanh": tanh,
+    "step": step,
+    "sign": sign,
+    "abs": abs,
+}
+"""The functions a formula text may call."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where tests draw an input from: a union of closed intervals that keeps away from the
+    points where an op is undefined or has a kink (the derivative jumps there)."""
+
+    intervals: Tuple[Tuple[float, float], ...] = ((-5.0, 5.0),)
+
+    def contains(self, x: float) -> bool:
+        return any(lo <= x <= hi for lo, hi in self.intervals)
+
+
+ANYWHERE = Domain()
+AWAY_FROM_ZERO = Domain(((-5.0, -0.01), (0.01, 5.0)))
+POSITIVE = Domain(((0.05, 20.0),))
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One operation of the graph: forward, local partials, their formula text, test domain.
+
+    Args:
+        name: identifier, also the ``Value`` method name for built-ins (``"tanh"``).
+        symbol: short text shown in pictures (``"*"``, ``"tanh"``).
+        arity: number of graph inputs, or :data:`VARIADIC`.
+        forward: computes the output from the inputs' data (and the parameter).
+        grads: returns the tuple of local partials ``∂out/∂input_i``, given the inputs, the
+            parameter if any, and the output.
+        formulas: each partial as Python expression text (see the module docstring).
+        domain: one :class:`Domain` per input, where tests sample it.
+        param: name of the numeric parameter (``"n"``, ``"slope"``), or None.
+        param_domain: where tests sample the parameter.
+        check: called with the same arguments as ``forward`` before it; returns an error text
+            naming what is wrong (e.g. ``"input must be > 0"``) or None if the inputs are valid.
+        doc: one line for the reader, including the derivative's convention at kinks.
+    """
+
+    name: str
+    symbol: str
+    arity: int
+    forward: Callable[..., Any]
+    grads: Callable[..., Tuple[Any, ...]]
+    formulas: Tuple[str, ...]
+    domain: Tuple[Domain, ...] = ()
+    param: Optional[str] = None
+    param_domain: Optional[Domain] = None
+    check: Optional[Callable[..., Optional[str]]] = None
+    doc: str = ""
+    input_names: Tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.arity != VARIADIC:
+            if len(self.formulas) != self.arity:
+                raise ValueError(
+                    f"op {self.name!r}: {self.arity} inputs need {self.arity} formulas, got {len(self.formulas)}"
+                )
+            if not self.domain:
+                object.__setattr__(self, "domain", (ANYWHERE,) * self.arity)
+            if not self.input_names:
+                names = ("x", "y", "z")[: self.arity] if self.arity <= 3 else tuple(f"x{i}" for i in range(self.arity))
+                object.__setattr__(self, "input_names", names)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        """Apply the op to Values or numbers, building a graph node: ``my_op(x, y)``."""
+        from .engine import apply
+
+        return apply(self, *inputs, **kwargs)
+
+    def fail(self, args: Sequence[Any], reason: str) -> DomainError:
+        """The error for inputs ``args`` outside this op's domain, naming the op and values."""
+        return DomainError(f"{self.name}: {reason}, got {describe_args(self, args)}")
+
+
+def describe_args(op: Op, args: Sequence[Any]) -> str:
+    """``x=-2.0`` or ``x=1.0, y=0.0`` (and the parameter), for error messages."""
+    names = list(op.input_names) if op.arity != VARIADIC else [f"x{i}" for i in range(len(args))]
+    if op.param is not None:
+        names.append(op.param)
+    if len(args) == 1 and op.param is None:
+        return repr(_plain(args[0]))
+    return ", ".join(f"{n}={_plain(a)!r}" for n, a in zip(names, args))
+
+
+def _plain(x: Any) -> Any:
+    return x.data if hasattr(x, "data") else x
+
+
+# --- forward functions (floats in the engine, complex numbers in complex-step checking)
+
+
+def _pow_forward(x: Number, n: Number) -> Number:
+    if isinstance(x, complex) or isinstance(n, complex):
+        return x**n
+    return math.pow(x, n)
+
+
+def _pow_check(x: float, n: float) -> Optional[str]:
+    if x == 0 and n < 0:
+        return "0 cannot be raised to a negative power"
+    if x < 0 and not float(n).is_integer():
+        return "a negative base needs an integer exponent"
+    return None
+
+
+def _pow_grads(x: Number, n: float, out: Number) -> Tuple[Number]:
+    if n == 0:
+        return (0.0,)
+    return (n * x ** (n - 1),)
+
+
+def _vpow_check(x: float, y: float) -> Optional[str]:
+    if not x > 0:
+        return "base must be > 0 when the exponent is a Value (∂/∂exponent is out * log(base))"
+    return None
+
+
+def _exp_check(x: float) -> Optional[str]:
+    return "input too large, exp overflows a float (max ~709.78)" if x > 709.782712893384 else None
+
+
+def _sigmoid(x: Number) -> Number:
+    # split by sign so exp never overflows; branch on the real part for complex inputs
+    if _real(x) >= 0:
+        return 1.0 / (1.0 + exp(-x))
+    e = exp(x)
+    return e / (1.0 + e)
+
+
+def _relu(x: Number) -> Number:
+    return x if _real(x) > 0 else 0.0
+
+
+def _leaky_relu(x: Number, slope: float) -> Number:
+    return x if _real(x) > 0 else slope * x
+
+
+def _abs(x: Number) -> Number:
+    return -x if _real(x) < 0 else x
+
+
+def _div_check(x: float, y: float) -> Optional[str]:
+    return "division by zero" if y == 0 else None
+
+
+def _sqrt_check(x: float) -> Optional[str]:
+    return "input must be >= 0" if x < 0 else None
+
+
+def _log_check(x: float) -> Optional[str]:
+    return "input must be > 0" if not x > 0 else None
+
+
+def _overflow_pow(x: float, n: float) -> Optional[str]:
+    try:
+        math.pow(x, n)
+    except OverflowError:
+        return "result overflows a float"
+    return None
+
+
+_SLOPE = Domain(((0.0, 0.5),))
+_DIVISOR = Domain(((-5.0, -0.5), (0.5, 5.0)))
+_EXPONENT = Domain(((-3.0, 3.0),))
+
+BUILTIN_OPS: Tuple[Op, ...] = (
+    Op("add", "+", 2, lambda x, y: x + y, lambda x, y, out: (1.0, 1.0), ("1", "1"),
+       doc="x + y"),
+    Op("sub", "-", 2, lambda x, y: x - y, lambda x, y, out: (1.0, -1.0), ("1", "-1"),
+       doc="x - y"),
+    Op("mul", "*", 2, lambda x, y: x * y, lambda x, y, out: (y, x), ("y", "x"),
+       doc="x * y"),
+    Op("div", "/", 2, lambda x, y: x / y, lambda x, y, out: (1.0 / y, -x / (y * y)),
+       ("1 / y", "-x / y**2"), (ANYWHERE, _DIVISOR),
+       check=_div_check, doc="x / y; y must not be 0"),
+    Op("neg", "-", 1, lambda x: -x, lambda x, out: (-1.0,), ("-1",), doc="-x"),
+    Op("pow", "**", 1, _pow_forward, _pow_grads, ("n * x**(n - 1)",), (POSITIVE,),
+       param="n", param_domain=_EXPONENT,
+       check=lambda x, n: _pow_check(x, n) or _overflow_pow(x, n),
+       doc="x ** n for a number n; 0 ** negative and negative ** non-integer are errors"),
+    Op("vpow", "**", 2, _pow_forward, lambda x, y, out: (y * x ** (y - 1), out * log(x)),
+       ("y * x**(y - 1)", "out * log(x)"), (POSITIVE, _EXPONENT),
+       check=lambda x, y: _vpow_check(x, y) or _overflow_pow(x, y),
+       doc="x ** y with a Value exponent; the base must be > 0"),
+    Op("exp", "exp", 1, exp, lambda x, out: (out,), ("out",), check=_exp_check, doc="e ** x"),
+    Op("log", "log", 1, log, lambda x, out: (1.0 / x,), ("1 / x",), (POSITIVE,),
+       check=_log_check, doc="natural logarithm; x must be > 0"),
+    Op("sqrt", "sqrt", 1, sqrt, lambda x, out: (0.5 / out,), ("1 / (2 * out)",), (POSITIVE,),
+       check=_sqrt_check, doc="square root; x must be >= 0, the derivative is undefined at 0"),
+    Op("tanh", "tanh", 1, tanh, lambda x, out: (1.0 - out * out,), ("1 - out**2",),
+       doc="hyperbolic tangent"),
+    Op("sigmoid", "σ", 1, _sigmoid, lambda x, out: (out * (1.0 - out),), ("out * (1 - out)",),
+       doc="logistic sigmoid 1 / (1 + e**-x), computed without overflow"),
+    Op("relu", "relu", 1, _relu, lambda x, out: (step(x),), ("step(x)",), (AWAY_FROM_ZERO,),
+       doc="max(0, x); relu'(0) = 0"),
+    Op("leaky_relu", "leaky_relu", 1, _leaky_relu,
+       lambda x, slope, out: (where_positive(x, 1.0, slope),), ("1 if x > 0 else slope",),
+       (AWAY_FROM_ZERO,), param="slope", param_domain=_SLOPE,
+       doc="x if x > 0 else slope * x; the derivative at 0 is slope"),
+    Op("sin", "sin", 1, sin, lambda x, out: (cos(x),), ("cos(x)",), doc="sine"),
+    Op("cos", "cos", 1, cos, lambda x, out: (-sin(x),), ("-sin(x)",), doc="cosine"),
+    Op("abs", "abs", 1, _abs, lambda x, out: (sign(x),), ("sign(x)",), (AWAY_FROM_ZERO,),
+       doc="|x|; abs'(0) = 0"),
+    Op("step", "step", 1, step, lambda x, out: (0.0,), ("0",), (AWAY_FROM_ZERO,),
+       doc="Heaviside step: 1.0 if x > 0 else 0.0; derivative 0 (the perceptron's activation)"),
+    Op("sign", "sign", 1, sign, lambda x, out: (0.0,), ("0",), (AWAY_FROM_ZERO,),
+       doc="-1.0, 0.0 or 1.0; derivative 0"),
+)
+
+OPS: Dict[str, Op] = {op.name: op for op in BUILTIN_OPS}
+"""Every op by name: the built-ins and those added with :func:`register_op`."""
+
+
+def register_op(op: Op) -> Op:
+    """Add a custom op to the table, so strategies and pictures know it; returns it.
+
+    Raises:
+        ValueError: if an op of that name exists already.
+    """
+    if op.name in OPS:
+        raise ValueError(f"register_op: an op named {op.name!r} exists already")
+    OPS[op.name] = op
+    return op
+
+
+def pretty(formula: str) -> str:
+    """Formula text as a person writes it: ``1 - out**2`` becomes ``1 - out²``."""
+    text = formula.replace("**2", "²").replace("**3", "³").replace(" * ", "·")
+    return text
