@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import neuron  # noqa: E402
+import neuron
 
 if __name__ == "__main__":
     neuron.main()

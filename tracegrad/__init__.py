@@ -15,8 +15,10 @@ from .engine import (
     backward_steps,
     grad,
     is_grad_enabled,
+    linear,
     no_grad,
     topological_order,
+    value_sum,
 )
 from .errors import DerivativeError, DomainError, TracegradError
 from .functions import cos, exp, leaky_relu, log, relu, sigmoid, sign, sin, sqrt, step, tanh
@@ -25,6 +27,8 @@ from .ops import OPS, VARIADIC, Domain, Op, register_op
 __version__ = "0.1.0"
 
 __all__ = [
+    "linear",
+    "value_sum",
     "OPS",
     "VARIADIC",
     "DerivativeError",

@@ -405,6 +405,11 @@ class Value:
         for node in topological_order(self):
             node.grad = 0.0
 
+    @staticmethod
+    def sum(values: Iterable[ValueLike]) -> Value:
+        """``v0 + v1 + ...`` as one fused node; see :func:`value_sum`."""
+        return value_sum(values)
+
     def detach(self) -> Value:
         """A new leaf with the same data: gradients do not flow through it."""
         return Value(self.data)
@@ -488,6 +493,27 @@ def apply(op: Op, *inputs: ValueLike, param: Optional[float] = None) -> Value:
     return _record(op, data, tuple(values), param)
 
 
+def value_sum(values: Iterable[ValueLike]) -> Value:
+    """``v0 + v1 + ...`` as one node (the same number as the chain of ``+``, added in order)."""
+    items = [as_value(v) for v in values]
+    if not items:
+        return Value(0.0)
+    if len(items) == 1:
+        return items[0]
+    return _record(_SUM, _forward(_SUM, [v.data for v in items]), tuple(items), None)
+
+
+def linear(ws: Sequence[ValueLike], xs: Sequence[ValueLike], b: ValueLike) -> Value:
+    """``b + w0*x0 + w1*x1 + ...`` as one node: a neuron's pre-activation, fused.
+
+    Gives the same number, bit for bit, as the fine-grained graph that adds in that order.
+    """
+    if len(ws) != len(xs):
+        raise ValueError(f"linear: {len(ws)} weights for {len(xs)} inputs")
+    items = tuple(as_value(v) for v in (*ws, *xs, b))
+    return _record(_LINEAR, _forward(_LINEAR, [v.data for v in items]), items, None)
+
+
 def _args(node: Value, a: Any) -> List[Any]:
     """The arguments of a variadic node's op functions: its inputs' data, then its parameter."""
     args = [v.data for v in a]
@@ -505,6 +531,7 @@ def _derivative_error(node: Value, exc: BaseException) -> DerivativeError:
 _EXP, _LOG, _SQRT, _TANH = OPS["exp"], OPS["log"], OPS["sqrt"], OPS["tanh"]
 _SIGMOID, _RELU, _LEAKY_RELU = OPS["sigmoid"], OPS["relu"], OPS["leaky_relu"]
 _SIN, _COS, _ABS, _STEP, _SIGN = OPS["sin"], OPS["cos"], OPS["abs"], OPS["step"], OPS["sign"]
+_SUM, _LINEAR = OPS["sum"], OPS["linear"]
 
 
 # --- order and the chain rule

@@ -320,7 +320,41 @@ BUILTIN_OPS: Tuple[Op, ...] = (
        doc="-1.0, 0.0 or 1.0; derivative 0"),
 )
 
-OPS: Dict[str, Op] = {op.name: op for op in BUILTIN_OPS}
+
+
+def _sum_forward(*xs: Number) -> Number:
+    # left to right, as a chain of + nodes adds: builtin sum() of floats is compensated from
+    # Python 3.12 on, which would differ in the last bit
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return total
+
+
+def _linear_forward(*args: Number) -> Number:
+    n = (len(args) - 1) // 2
+    total = args[-1]
+    for w, x in zip(args[:n], args[n:-1]):
+        total = total + w * x
+    return total
+
+
+def _linear_grads(*args: Number) -> Tuple[Number, ...]:
+    n = (len(args) - 2) // 2  # the last argument is out
+    ws, xs = args[:n], args[n : 2 * n]
+    return (*xs, *ws, 1.0)
+
+
+FUSED_OPS: Tuple[Op, ...] = (
+    Op("sum", "Σ", VARIADIC, _sum_forward, lambda *args: (1.0,) * (len(args) - 1), ("1",),
+       doc="x0 + x1 + ... added left to right: one node instead of a chain of +"),
+    Op("linear", "Σw·x+b", VARIADIC, _linear_forward, _linear_grads, ("x_i", "w_i", "1"),
+       doc="b + w0*x0 + w1*x1 + ... over inputs (w..., x..., b): a neuron's pre-activation as one node"),
+)
+"""Ops with any number of inputs, that stand for a chain of fine-grained ones; the partials of
+``linear`` are ``x_i`` for ``w_i``, ``w_i`` for ``x_i`` and 1 for the bias."""
+
+OPS: Dict[str, Op] = {op.name: op for op in BUILTIN_OPS + FUSED_OPS}
 """Every op by name: the built-ins and those added with :func:`register_op`."""
 
 
