@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from types import ModuleType
 
@@ -14,10 +15,13 @@ def torch() -> ModuleType:
 
 
 def micrograd() -> ModuleType:
-    """micrograd 0.1.0, for the compatibility tests."""
-    return pytest.importorskip(
+    """micrograd 0.1.0 (with its ``engine`` and ``nn`` submodules loaded), for the compatibility tests."""
+    package = pytest.importorskip(
         "micrograd", reason="micrograd is not installed: `pip install micrograd==0.1.0` for the compatibility tests"
     )
+    importlib.import_module("micrograd.engine")
+    importlib.import_module("micrograd.nn")
+    return package
 
 
 def executable(name: str, how: str) -> str:

@@ -359,17 +359,16 @@ class Value:
             _backward_checked(self, seed, mode.on_step)
             return
         order = topological_order(self)
+        # every node starts this pass at 0; leaves get their earlier gradient added back at the
+        # end, so two calls give exactly twice the leaf gradients
         leaves = []
         for node in order:
             if node.op is None:
                 leaves.append(node)
-            else:
-                node.grad = 0.0
         saved = [leaf.grad for leaf in leaves]
-        if self.op is None:
-            self.grad += seed
-        else:
-            self.grad = seed
+        for node in order:
+            node.grad = 0.0
+        self.grad = seed
         node = self
         try:
             for node in reversed(order):
@@ -395,6 +394,8 @@ class Value:
             for leaf, before in zip(leaves, saved):
                 leaf.grad = before
             raise _derivative_error(node, exc) from exc
+        for leaf, before in zip(leaves, saved):
+            leaf.grad = before + leaf.grad
 
     def backward_steps(self, gradient: float = 1.0, *, create_graph: bool = False) -> Iterator[Step]:
         """The chain rule one step at a time; see :func:`backward_steps`."""
