@@ -1,0 +1,140 @@
+"""``fit``: the training loop (forward, loss, zero_grad, backward, step) over minibatches.
+
+>>> from tracegrad.nn import MLP
+>>> from tracegrad.losses import hinge
+>>> from tracegrad.optim import SGD
+>>> from tracegrad.data import moons
+>>> data = moons(40, seed=1, signed=True)
+>>> model = MLP(2, [8, 1], rng=1, fused=True)
+>>> history = fit(model, data, hinge, SGD(model.parameters(), lr=0.1), epochs=3, batch_size=10,
+...               progress=False)
+>>> len(history.loss), len(history.accuracy)
+(3, 3)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+
+from .data import Seed, batches, resolve_seed
+from .engine import Value
+from .optim import Optimizer
+
+LossFn = Callable[[List[Any], List[Any]], Value]
+AccuracyFn = Callable[[List[Any], List[Any]], float]
+
+
+@dataclass
+class History:
+    """What training did, epoch by epoch (means over the epoch's batches), and batch by batch."""
+
+    loss: List[float] = field(default_factory=list)
+    accuracy: List[Optional[float]] = field(default_factory=list)
+    batch_loss: List[float] = field(default_factory=list)
+
+
+def classification_accuracy(outputs: List[Any], targets: List[Any]) -> float:
+    """The fraction of outputs that pick the target class.
+
+    A single-Value output is a score: positive means class 1 (targets 0/1) or +1 (targets -1/+1).
+    A list of Values is one logit per class: the largest one wins.
+    """
+    if not outputs:
+        raise ValueError("accuracy: no outputs")
+    right = 0
+    signed = any(t == -1 for t in targets)
+    for out, t in zip(outputs, targets):
+        if isinstance(out, (list, tuple)):
+            scores = [o.data if isinstance(o, Value) else float(o) for o in out]
+            guess: Union[int, float] = max(range(len(scores)), key=scores.__getitem__)
+        else:
+            score = out.data if isinstance(out, Value) else float(out)
+            guess = (1 if score > 0 else -1) if signed else (1 if score > 0 else 0)
+        right += guess == t
+    return right / len(outputs)
+
+
+def fit(
+    model: Callable[[Any], Any],
+    data: Tuple[Sequence[Any], Sequence[Any]],
+    loss: LossFn,
+    optimizer: Optimizer,
+    epochs: int = 1,
+    batch_size: Optional[int] = None,
+    progress: bool = True,
+    *,
+    accuracy: Optional[AccuracyFn] = classification_accuracy,
+    shuffle: bool = True,
+    seed: Seed = None,
+    callback: Optional[Callable[[int, History], None]] = None,
+) -> History:
+    """Train ``model`` on ``data`` and return the loss and accuracy history.
+
+    Each batch: outputs ``model(x)`` for every point, ``loss(outputs, targets)``, zero the
+    gradients, ``backward()``, ``optimizer.step()``.
+
+    Args:
+        model: maps one input (a list of numbers) to an output (a Value or a list of them).
+        data: ``(X, y)``, e.g. a :class:`~tracegrad.data.Dataset`.
+        loss: ``loss(outputs, targets) -> Value`` for a batch, e.g. ``tracegrad.losses.hinge``;
+            add a penalty with ``lambda out, y: hinge(out, y) + l2_penalty(model.parameters())``.
+        optimizer: e.g. ``SGD(model.parameters(), lr=0.1)``.
+        epochs: passes over the data.
+        batch_size: points per step; None for the whole data set in each step.
+        progress: show a tqdm progress bar with the loss (tqdm is imported only then).
+        accuracy: ``accuracy(outputs, targets) -> float`` measured on the training batches, or
+            None for regression.
+        shuffle, seed: shuffle the points each epoch, from this seed.
+        callback: called with ``(epoch, history)`` after each epoch (for plots, early stops).
+
+    Raises:
+        FloatingPointError: the loss became NaN or infinite (the learning rate is too large).
+    """
+    X, y = data
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+    if len(X) != len(y):
+        raise ValueError(f"fit: {len(X)} inputs but {len(y)} targets")
+    if not X:
+        raise ValueError("fit: no data")
+    order_rng = resolve_seed(seed)
+    history = History()
+    bar: Any = None
+    epoch_range: Any = range(epochs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = epoch_range = tqdm(epoch_range, desc="fit", unit="epoch")
+    for epoch in epoch_range:
+        losses: List[float] = []
+        weights: List[int] = []
+        right = 0.0
+        for Xb, yb in batches(X, y, batch_size, shuffle=shuffle, seed=order_rng):
+            outputs = [model(x) for x in Xb]
+            total = loss(outputs, yb)
+            if not math.isfinite(total.data):
+                raise FloatingPointError(
+                    f"fit: the loss is {total.data} at epoch {epoch}; try a smaller learning rate"
+                )
+            optimizer.zero_grad()
+            total.backward()
+            optimizer.step()
+            losses.append(total.data)
+            weights.append(len(Xb))
+            history.batch_loss.append(total.data)
+            if accuracy is not None:
+                right += accuracy(outputs, yb) * len(Xb)
+        history.loss.append(sum(lo * w for lo, w in zip(losses, weights)) / sum(weights))
+        history.accuracy.append(right / sum(weights) if accuracy is not None else None)
+        if bar is not None:
+            shown = {"loss": f"{history.loss[-1]:.4f}"}
+            if accuracy is not None:
+                shown["acc"] = f"{history.accuracy[-1]:.1%}"
+            bar.set_postfix(shown)
+        if callback is not None:
+            callback(epoch, history)
+    if bar is not None:
+        bar.close()
+    return history
