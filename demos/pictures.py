@@ -1,0 +1,64 @@
+"""Pictures of backprop: the step-through page of one neuron, and the clustered graph of a small MLP.
+
+Run: python demos/pictures.py [OUT_DIR]        (default: out/)
+     python demos/pictures.py --docs           (regenerates the pictures the README shows)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import List
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import neuron
+
+from tracegrad import Value
+from tracegrad.nn import MLP
+from tracegrad.viz import draw, save, trace
+from tracegrad.viz.files import write_atomic
+
+
+def mlp_output() -> "tuple[MLP, Value]":
+    """MLP(2, [4, 4, 1]) on one input, after backward: every parameter has its gradient."""
+    model = MLP(2, [4, 4, 1], activation="tanh", rng=0)
+    x = [Value(0.5, label="x0"), Value(-1.5, label="x1")]
+    out = model(x)
+    out.label = "out"
+    out.backward()
+    return model, out
+
+
+def main(out_dir: str = "out") -> List[str]:
+    """Write the neuron's step-through page and the MLP's graph into ``out_dir``; returns their paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    page = trace(neuron.build()).save_html(os.path.join(out_dir, "neuron-steps.html"))
+    model, out = mlp_output()
+    graph = draw(out, model=model, precision=3)
+    svg = save(graph, os.path.join(out_dir, "mlp.svg"))
+    paths = [page, svg]
+    for path in paths:
+        print(f"wrote {os.path.abspath(path)}")
+    return paths
+
+
+def docs(folder: str = "docs") -> List[str]:
+    """The README's pictures: the neuron's graph after backward, and one step of its page."""
+    os.makedirs(folder, exist_ok=True)
+    o = neuron.build()
+    o.backward()
+    paths = [save(draw(o), os.path.join(folder, "neuron.svg"))]
+    frames = trace(neuron.build()).frames()
+    step = next(f for f in frames if f.step is not None and f.step.index == 8)
+    paths.append(write_atomic(os.path.join(folder, "neuron-step.svg"), step.svg))
+    for path in paths:
+        print(f"wrote {path}")
+    return paths
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--docs"]:
+        docs(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs"))
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "out")
