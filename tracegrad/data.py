@@ -16,6 +16,7 @@ import random
 from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 Seed = Union[int, random.Random, None]
+_GLOBAL: Any = random
 
 
 class Dataset(NamedTuple):
@@ -25,14 +26,15 @@ class Dataset(NamedTuple):
     y: List[int]
 
 
-def resolve_seed(seed: Seed) -> Any:
-    """A random source: the global ``random`` module for None, ``random.Random(seed)`` for an int."""
-    if seed is None:
+def resolve_seed(seed: Seed, who: str = "seed") -> Any:
+    """A source of random numbers: the global ``random`` module for None, a new
+    ``random.Random(seed)`` for an int, the generator itself otherwise."""
+    if seed is None or seed is _GLOBAL:  # the global generator (micrograd draws from it)
         return random
     if isinstance(seed, random.Random):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed: expected an int, a random.Random or None, got {type(seed).__name__} {seed!r}")
+        raise TypeError(f"{who}: expected an int, a random.Random or None, got {type(seed).__name__} {seed!r}")
     return random.Random(seed)
 
 
@@ -60,8 +62,8 @@ def _shuffled(rng: Any, X: List[List[float]], y: List[int]) -> Dataset:
 
 def _linspace(stop: float, n: int) -> List[float]:
     """``n`` evenly spaced points from 0 to ``stop``, both ends included (as numpy.linspace)."""
-    if n == 1:
-        return [0.0]
+    if n <= 1:
+        return [0.0] * n
     step = stop / (n - 1)
     return [i * step for i in range(n - 1)] + [stop]
 

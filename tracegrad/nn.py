@@ -23,6 +23,7 @@ import random
 import tempfile
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from .data import resolve_seed
 from .engine import Value, ValueLike, linear
 from .errors import TracegradError
 
@@ -55,13 +56,8 @@ class LoadError(TracegradError, ValueError):
 
 
 def resolve_rng(rng: RngLike) -> Any:
-    """A source of random numbers: the global ``random`` module for None, a new
-    ``random.Random(seed)`` for an int, the generator itself otherwise."""
-    if rng is None or rng is random:  # the global generator, as micrograd draws
-        return random
-    if isinstance(rng, bool) or not isinstance(rng, (int, random.Random)):
-        raise TypeError(f"rng: expected a random.Random, an int seed or None, got {type(rng).__name__} {rng!r}")
-    return random.Random(rng) if isinstance(rng, int) else rng
+    """A ``random.Random`` for a seed, the generator given, or the global ``random`` module for None."""
+    return resolve_seed(rng, "rng")
 
 
 def _draw_weight(init: str, rng: Any, nin: int, nout: int) -> float:

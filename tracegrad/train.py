@@ -20,6 +20,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from .data import Seed, batches, resolve_seed
 from .engine import Value
+from .errors import DomainError
 from .optim import Optimizer
 
 LossFn = Callable[[List[Any], List[Any]], Value]
@@ -90,7 +91,8 @@ def fit(
         callback: called with ``(epoch, history)`` after each epoch (for plots, early stops).
 
     Raises:
-        FloatingPointError: the loss became NaN or infinite (the learning rate is too large).
+        FloatingPointError: the loss became NaN or infinite, or an op overflowed (the learning
+            rate is too large, most often).
     """
     X, y = data
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
@@ -112,8 +114,13 @@ def fit(
         weights: List[int] = []
         right = 0.0
         for Xb, yb in batches(X, y, batch_size, shuffle=shuffle, seed=order_rng):
-            outputs = [model(x) for x in Xb]
-            total = loss(outputs, yb)
+            try:
+                outputs = [model(x) for x in Xb]
+                total = loss(outputs, yb)
+            except DomainError as exc:
+                raise FloatingPointError(
+                    f"fit: at epoch {epoch}, {exc}; if the parameters diverged, try a smaller learning rate"
+                ) from exc
             if not math.isfinite(total.data):
                 raise FloatingPointError(
                     f"fit: the loss is {total.data} at epoch {epoch}; try a smaller learning rate"
