@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List
+from typing import List, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,7 +20,7 @@ from tracegrad.viz import draw, save, trace
 from tracegrad.viz.files import write_atomic
 
 
-def mlp_output() -> "tuple[MLP, Value]":
+def mlp_output() -> Tuple[MLP, Value]:
     """MLP(2, [4, 4, 1]) on one input, after backward: every parameter has its gradient."""
     model = MLP(2, [4, 4, 1], activation="tanh", rng=0)
     x = [Value(0.5, label="x0"), Value(-1.5, label="x1")]

@@ -196,7 +196,7 @@ def frames(t: Trace, *, renderer: Union[Renderer, str, None] = None, render: boo
     result: List[Frame] = []
     for i, (kind, title, text, words, step, state) in enumerate(_states(t)):
         pic = _styled(t, pinned, state, edge_texts)
-        pic.id_prefix = f"f{i}-"
+        pic.id_prefix = f"f{i}_"
         grads = {t.number[v]: g for v, g in state.totals.items()}
         result.append(Frame(i, kind, title, text, words, step, pic.source(f"frame{i}"), grads=grads))
     if render and result:

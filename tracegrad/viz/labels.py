@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _RECORD_SPECIAL = re.compile(r'([\\{}|<>"])')
 
 

@@ -1,0 +1,130 @@
+"""The step-through page as text: self-contained, offline, its numbers the engine's, labels inert."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from html.parser import HTMLParser
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tracegrad.engine import Value
+from tracegrad.viz.html import inline_svg, page_data, script_json
+from tracegrad.viz.render import available_renderers
+from tracegrad.viz.steps import trace
+
+import needs
+
+HOSTILE = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=1">&amp;{}|"\n\\N'
+
+
+@pytest.fixture(params=["dot", "graphviz-pure"])
+def renderer(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    name = request.param
+    if name == "dot":
+        needs.executable("dot", "install Graphviz (apt install graphviz / brew install graphviz)")
+    for found in available_renderers():
+        if found.name == name:
+            return found
+    pytest.skip(f"{name} is not installed: pip install graphviz-pure (or pip install tracegrad[viz])")
+
+
+def graph() -> Value:
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label=HOSTILE), Value(6.8813735870195432, label="b")
+    o = (x * w + b).tanh() * x
+    o.label = "L"
+    return o
+
+
+def embedded(page: str) -> Dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="trace-data">(.*?)</script>', page, re.DOTALL)
+    assert match is not None
+    data: Dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+class Tags(HTMLParser):
+    """Every start tag of a page with its attributes, as a browser's parser sees them."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.tags: List[Tuple[str, Dict[str, str]]] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def test_the_page_is_one_offline_file(tmp_path: os.PathLike, renderer) -> None:  # type: ignore[no-untyped-def]
+    t = trace(graph())
+    path = t.save_html(os.path.join(tmp_path, "trace.html"), renderer=renderer)
+    assert os.listdir(tmp_path) == ["trace.html"]
+    with open(path, encoding="utf-8") as handle:
+        page = handle.read()
+    tags = Tags(page).tags
+    assert sum(1 for tag, _ in tags if tag == "svg") == len(t.values) + 1 + len(t.steps)
+    assert "default-src 'none'" in page  # the browser refuses any request the page might make
+    fetching = {"link", "iframe", "object", "embed", "img", "image", "use", "audio", "video", "source", "base"}
+    assert not [tag for tag, _ in tags if tag in fetching]
+    for tag, attrs in tags:
+        assert not {"src", "href", "xlink:href", "srcset", "action"} & set(attrs), (tag, attrs)
+        assert "url(" not in attrs.get("style", "")
+    assert "url(" not in page
+
+
+def test_a_hostile_label_stays_text(tmp_path: os.PathLike, renderer) -> None:  # type: ignore[no-untyped-def]
+    path = trace(graph()).save_html(os.path.join(tmp_path, "trace.html"), renderer=renderer)
+    with open(path, encoding="utf-8") as handle:
+        page = handle.read()
+    tags = Tags(page).tags
+    scripts = [attrs for tag, attrs in tags if tag == "script"]
+    assert scripts == [{"type": "application/json", "id": "trace-data"}, {}]  # the data and our script only
+    assert not [tag for tag, _ in tags if tag == "img"]
+    for _, attrs in tags:
+        assert not [name for name in attrs if name.startswith("on")]
+    data = embedded(page)
+    assert any(HOSTILE.split("\n")[0] in frame["text"] for frame in data["frames"])
+
+
+def test_the_numbers_are_the_engines(tmp_path: os.PathLike, renderer) -> None:  # type: ignore[no-untyped-def]
+    root = graph()
+    t = trace(root)
+    path = t.save_html(os.path.join(tmp_path, "trace.html"), renderer=renderer)
+    with open(path, encoding="utf-8") as handle:
+        data = embedded(handle.read())
+    steps = [f["step"] for f in data["frames"] if f["step"] is not None]
+    assert [(s["local"], s["upstream"], s["contribution"], s["total"]) for s in steps] == [
+        (s.local, s.upstream, s.contribution, s.total) for s in t.steps
+    ]
+    root.backward()
+    final = data["frames"][-1]["grads"]
+    for v in t.values:
+        assert final[str(t.number[v])] == v.grad
+
+
+@given(st.text(max_size=30))
+def test_script_json_cannot_end_the_script(text: str) -> None:
+    out = script_json({"t": text})
+    assert "<" not in out and ">" not in out and "&" not in out and "\u2028" not in out
+    assert json.loads(out) == {"t": text}
+
+
+def test_inline_svg_drops_the_prolog() -> None:
+    svg = ('<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n "x.dtd">\n'
+           '<!-- c -->\n<svg a="1"><!-- n --><g/></svg>\n')
+    assert inline_svg(svg) == '<svg a="1"><g/></svg>'
+
+
+def test_non_finite_numbers_survive_json() -> None:
+    x = Value(1e200, label="x")
+    t = trace((x * x) * 2.0)  # x * x overflows to inf, so the local derivative of the 2.0 is inf
+    from tracegrad.viz.frames import Frame
+
+    frames = [Frame(i, "backward", "", "", "", s, grads={1: s.total}) for i, s in enumerate(t.steps)]
+    text = script_json(page_data(t, frames))
+    data = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} is not JSON a browser reads"))
+    assert any(f["step"] and f["step"]["total"] == "inf" for f in data["frames"])

@@ -1,0 +1,151 @@
+"""Renderers: every one present is tested (CI has both the system dot and graphviz-pure)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from tracegrad.engine import Value
+from tracegrad.viz.dot import draw
+from tracegrad.viz.render import RendererNotFound, RenderError, available_renderers, find_renderer, render, save
+
+import needs
+
+render_module = importlib.import_module("tracegrad.viz.render")  # the package exports a function of that name
+SVG = "{http://www.w3.org/2000/svg}"
+HOW = {
+    "dot": "install Graphviz (apt install graphviz / brew install graphviz)",
+    "graphviz-pure": "pip install graphviz-pure (or pip install tracegrad[viz])",
+}
+
+
+@pytest.fixture(params=["dot", "graphviz-pure"])
+def renderer(request: pytest.FixtureRequest) -> render_module.Renderer:
+    name = request.param
+    if name == "dot":
+        needs.executable("dot", HOW["dot"])
+    for found in available_renderers():
+        if found.name == name:
+            return found
+    pytest.skip(f"{name} is not installed: {HOW[name]}")
+
+
+def texts(svg: bytes) -> list:
+    root = ET.fromstring(svg)
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
+def neuron() -> Value:
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.8813735870195432, label="b")
+    o = (x * w + b).tanh()
+    o.backward()
+    return o
+
+
+def test_svg_shows_every_value(renderer: render_module.Renderer) -> None:
+    svg = render(draw(neuron()), "svg", renderer=renderer)
+    shown = texts(svg)
+    assert {"x", "w", "b", "tanh", "*", "+"} <= set(shown)
+    assert "grad 0.5" in shown and "data 0.7071" in shown
+
+
+def test_png(renderer: render_module.Renderer) -> None:
+    png = render(draw(neuron()), "png", renderer=renderer)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+
+
+HOSTILE = ['"', "{}", "<b>x</b>", "&amp;", "a\nb", "</script><script>alert(1)</script>", "\\N", "|x|", "\\", "&"]
+
+
+def _unprintable(c: str) -> bool:
+    return (ord(c) < 32 and c not in "\n\t") or ord(c) == 127 or c in "\ufffe\uffff"
+
+
+@settings(max_examples=15)
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=20))
+@example("".join(HOSTILE))
+@example("&lt;")
+def test_hostile_labels_are_shown_as_text(text: str) -> None:
+    (chosen,) = available_renderers()[:1] or [None]
+    if chosen is None:
+        pytest.skip("no Graphviz renderer: " + HOW["graphviz-pure"])
+    x = Value(1.0, label=text)
+    svg = render(draw(x * 2.0), "svg", renderer=chosen)
+    root = ET.fromstring(svg)  # well-formed: nothing broke out of the text
+    assert not list(root.iter(f"{SVG}script"))
+    cleaned = "".join("\ufffd" if _unprintable(c) else c for c in text.replace("\r", "\n"))
+    shown = "".join("".join(texts(svg)).split())
+    for line in cleaned.split("\n"):
+        assert "".join(line.split()) in shown  # Graphviz may collapse runs of spaces in records
+
+
+@pytest.mark.parametrize("name", ["dot", "graphviz-pure"])
+def test_the_hostile_labels_on_each_renderer(name: str) -> None:
+    found = [r for r in available_renderers() if r.name == name]
+    if not found:
+        if name == "dot":
+            needs.executable("dot", HOW["dot"])
+        pytest.skip(f"{name} is not installed: {HOW[name]}")
+    for text in HOSTILE:
+        svg = render(draw(Value(1.0, label=text) + 1.0), "svg", renderer=found[0])
+        shown = texts(svg)
+        assert text.split("\n")[0] in shown[0]
+
+
+def test_layout_json(renderer: render_module.Renderer) -> None:
+    laid = render_module.layout(draw(neuron()), renderer=renderer)
+    names = {o["name"] for o in laid["objects"]}
+    assert {"v1", "v2", "o3", "v6", "o6"} <= names and all("pos" in o for o in laid["objects"])
+
+
+def test_save_writes_atomically(tmp_path: os.PathLike, renderer: render_module.Renderer) -> None:
+    target = os.path.join(tmp_path, "graph.svg")
+    assert save(draw(neuron()), target, renderer=renderer) == target
+    ET.parse(target)
+    with pytest.raises(ValueError, match="unknown format 'pdf'"):
+        save(draw(neuron()), os.path.join(tmp_path, "graph.pdf"), renderer=renderer)
+    dot_path = save(draw(neuron()), os.path.join(tmp_path, "graph.gv"))
+    with open(dot_path, encoding="utf-8") as handle:
+        assert handle.read().startswith("digraph")
+    assert sorted(os.listdir(tmp_path)) == ["graph.gv", "graph.svg"]  # no temporary files left
+
+
+def test_a_failed_render_leaves_the_old_file(tmp_path: os.PathLike, renderer: render_module.Renderer) -> None:
+    target = os.path.join(tmp_path, "graph.svg")
+    with open(target, "w", encoding="utf-8") as handle:
+        handle.write("old")
+    with pytest.raises(RenderError, match=renderer.name):
+        save("digraph { a -> }", target, renderer=renderer)
+    with open(target, encoding="utf-8") as handle:
+        assert handle.read() == "old"
+    assert os.listdir(tmp_path) == ["graph.svg"]
+
+
+def test_no_renderer_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike) -> None:
+    monkeypatch.setattr(render_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(render_module.sys, "executable", os.path.join(tmp_path, "python"))
+    assert available_renderers() == []
+    with pytest.raises(RendererNotFound, match=r"apt install graphviz.*pip install tracegrad\[viz\].*\.source"):
+        find_renderer()
+    assert "digraph" in draw(neuron()).source  # the DOT text needs no renderer
+
+
+def test_asking_for_a_missing_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_module, "available_renderers", lambda: [])
+    with pytest.raises(RendererNotFound, match="'graphviz-pure' is not available"):
+        find_renderer("graphviz-pure")
+
+
+def test_graphviz_pure_is_found_beside_the_interpreter(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike) -> None:
+    fake = os.path.join(tmp_path, "graphviz-pure")
+    with open(fake, "w", encoding="utf-8") as handle:
+        handle.write("#!/bin/sh\n")
+    os.chmod(fake, 0o755)
+    monkeypatch.setattr(render_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(render_module.sys, "executable", os.path.join(tmp_path, "python"))
+    assert find_renderer().name == "graphviz-pure"

@@ -1,0 +1,210 @@
+"""The trace: its numbers are the engine's own, its words say them, and its frames never move nodes."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+from typing import Dict, List
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracegrad.engine import Value, linear, topological_order, value_sum
+from tracegrad.ops import OPS, pretty
+from tracegrad.testing import Expression, expressions
+from tracegrad.viz.render import available_renderers
+from tracegrad.viz.steps import explain, trace
+
+import needs
+
+HOW = {"dot": "install Graphviz (apt install graphviz / brew install graphviz)",
+       "graphviz-pure": "pip install graphviz-pure (or pip install tracegrad[viz])"}
+
+
+def neuron() -> Value:
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.8813735870195432, label="b")
+    xw = x * w
+    xw.label = "xw"
+    n = xw + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "L"
+    return o
+
+
+@given(expressions(n_inputs=3, max_leaves=10))
+def test_the_trace_holds_the_engines_numbers(e: Expression) -> None:
+    leaves = e.leaves()
+    root = e(*leaves)
+    t = trace(root, max_nodes=None)
+    root.backward()
+    for v in topological_order(root):
+        assert t.grad_of(v) == v.grad  # the same floats, not just close ones
+    for s in t.steps:
+        assert s.contribution == s.local * s.upstream
+    assert [s.index for s in t.steps] == list(range(1, len(t.steps) + 1))
+
+
+@settings(max_examples=40)
+@given(expressions(n_inputs=2, max_leaves=8))
+def test_the_trace_agrees_with_numerical_differentiation(e: Expression) -> None:
+    leaves = e.leaves()
+    t = trace(e(*leaves), max_nodes=None)
+    for i, leaf in enumerate(leaves):
+        h = 1e-6 * max(1.0, abs(e.inputs[i]))
+        up = list(e.inputs)
+        down = list(e.inputs)
+        up[i] += h
+        down[i] -= h
+        numeric = (e(*up) - e(*down)) / (2 * h)
+        assert math.isclose(t.grad_of(leaf), numeric, rel_tol=1e-4, abs_tol=1e-4)
+
+
+def test_fan_in_sums_are_shown_as_they_accumulate() -> None:
+    x = Value(3.0, label="x")
+    y = x * x
+    y.label = "y"
+    t = trace(y)
+    first, second = t.steps
+    assert (first.first, first.last, second.first, second.last) == (True, False, False, True)
+    assert (first.total, second.total) == (3.0, 6.0)
+    assert t.step_text(second) == "∂y/∂x += ∂y/∂x × ∂y/∂y = 3 × 1 = 3; running total ∂y/∂x = 6"
+    assert "more than once" in t.step_words(second)
+
+
+def test_the_worked_neuron_in_words() -> None:
+    t = trace(neuron())
+    assert t.step_text(t.steps[0]) == "∂L/∂n += ∂L/∂n × ∂L/∂L = 0.5 × 1 = 0.5"
+    assert t.steps[0].formula == pretty(OPS["tanh"].formulas[0]) == "1 - out²"
+    assert t.forward_text(t.forward[2]) == "xw = x * w = 2 * -3 = -6"
+    assert t.seed_text() == "∂L/∂L = 1 (the seed)"
+    words = t.step_words(t.steps[-1])
+    assert "∂xw/∂w = x = 2" in words and "upstream gradient ∂L/∂xw = 0.5" in words
+
+
+def test_formulas_of_fused_ops() -> None:
+    w, x, b = [Value(1.0), Value(2.0)], [Value(3.0), Value(4.0)], Value(0.5)
+    t = trace(linear(w, x, b))
+    assert [s.formula for s in t.steps] == ["x0", "x1", "w0", "w1", "1"]
+    assert {s.formula for s in trace(value_sum([Value(1.0), Value(2.0), Value(3.0)])).steps} == {"1"}
+
+
+def test_an_unlabelled_root_is_called_L() -> None:
+    x = Value(1.0)
+    t = trace(x * 2.0)
+    assert t.name(t.root) == "L" and t.name(x) == "v1"
+
+
+def test_a_leaf_root_has_no_steps() -> None:
+    x = Value(2.0, label="x")
+    t = trace(x)
+    assert t.steps == [] and t.grad_of(x) == 1.0
+
+
+def test_explain_needs_no_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    out = io.StringIO()
+    explain(neuron(), file=out)
+    text = out.getvalue()
+    assert "forward pass" in text and "backward pass" in text
+    assert "∂L/∂x = -1.5" in text and "∂L/∂w = 1" in text and "∂L/∂b = 0.5" in text
+    assert "1 - out²" in text
+
+
+def test_trace_refuses_what_is_not_a_value() -> None:
+    with pytest.raises(TypeError, match="trace: root must be a Value"):
+        trace(1.0)  # type: ignore[arg-type]
+
+
+# --- frames: one layout, every frame
+
+
+@pytest.fixture(params=["dot", "graphviz-pure"])
+def renderer(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    name = request.param
+    if name == "dot":
+        needs.executable("dot", HOW["dot"])
+    for found in available_renderers():
+        if found.name == name:
+            return found
+    pytest.skip(f"{name} is not installed: {HOW[name]}")
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def shapes(svg: str) -> Dict[str, str]:
+    """Each node's outline (its first polygon or ellipse), by node name."""
+    root = ET.fromstring(svg)
+    found = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") != "node":
+            continue
+        title = g.find(f"{SVG}title")
+        outline = g.find(f"{SVG}polygon")
+        if outline is None:
+            outline = g.find(f"{SVG}ellipse")
+        assert title is not None and outline is not None
+        found[title.text or ""] = " ".join(f"{k}={outline.get(k)}" for k in ("points", "cx", "cy", "rx", "ry"))
+    return found
+
+
+def fan_in_graph() -> Value:
+    a, b = Value(0.7, label="a"), Value(-1.2, label="b")
+    c = a * b + a.exp()
+    d = (c * a - b / (a + 2.0)).tanh()
+    d.label = "d"
+    return d
+
+
+def test_nodes_never_move_between_frames(renderer) -> None:  # type: ignore[no-untyped-def]
+    t = trace(fan_in_graph())
+    made = t.frames(renderer=renderer)
+    assert len(made) == len(t.values) + 1 + len(t.steps)
+    first = shapes(made[0].svg)
+    assert len(first) == len(t.values) + sum(1 for v in t.values if v.op is not None)
+    for frame in made[1:]:
+        assert shapes(frame.svg) == first
+
+
+def test_frames_highlight_the_step(renderer) -> None:  # type: ignore[no-untyped-def]
+    t = trace(neuron())
+    made = t.frames(renderer=renderer)
+    step_frame = next(f for f in made if f.step is not None and f.step.index == 1)
+    svg = step_frame.svg
+    current = re.search(r'<g id="f\d+_e6_0" class="edge">.*?</g>', svg, re.DOTALL)
+    assert current is not None and "#cc0000" in current.group(0) and "0.5 × 1 = 0.5" in current.group(0)
+    assert step_frame.grads == {6: 1.0, 5: t.steps[0].total}
+    assert "grad ?" in svg  # gradients not reached yet
+    assert made[0].kind == "forward" and "data ?" in made[0].svg
+    assert made[-1].grads[1] == t.grad_of(t.values[0]) == pytest.approx(-1.5)
+    ET.fromstring(made[-1].svg)
+
+
+def test_save_frames(tmp_path: os.PathLike, renderer) -> None:  # type: ignore[no-untyped-def]
+    t = trace(neuron())
+    svgs = t.save_frames(os.path.join(tmp_path, "svg"), renderer=renderer)
+    assert len(svgs) == len(t.values) + 1 + len(t.steps)
+    assert [os.path.basename(p) for p in svgs[:2]] == ["frame-001.svg", "frame-002.svg"]
+    pngs: List[str] = t.save_frames(os.path.join(tmp_path, "png"), "png", renderer=renderer)
+    with open(pngs[-1], "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert sorted(os.listdir(os.path.join(tmp_path, "png"))) == sorted(os.path.basename(p) for p in pngs)
+    with pytest.raises(ValueError, match="format must be 'svg' or 'png'"):
+        t.save_frames(tmp_path, "gif", renderer=renderer)
+
+
+@given(st.text(max_size=12))
+@settings(max_examples=10)
+def test_frames_of_any_label_are_well_formed(label: str) -> None:
+    if not available_renderers():
+        pytest.skip("no Graphviz renderer: " + HOW["graphviz-pure"])
+    x = Value(1.5, label=label)
+    made = trace((x * x).tanh()).frames()
+    for frame in made:
+        ET.fromstring(frame.svg)
