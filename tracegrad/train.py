@@ -133,7 +133,9 @@ def fit(
             history.batch_loss.append(total.data)
             if accuracy is not None:
                 right += accuracy(outputs, yb) * len(Xb)
-        history.loss.append(sum(lo * w for lo, w in zip(losses, weights)) / sum(weights))
+        # one batch: its loss as it is (a weighted mean would round it in the last digit)
+        mean = losses[0] if len(losses) == 1 else sum(lo * w for lo, w in zip(losses, weights)) / sum(weights)
+        history.loss.append(mean)
         history.accuracy.append(right / sum(weights) if accuracy is not None else None)
         if bar is not None:
             shown = {"loss": f"{history.loss[-1]:.4f}"}

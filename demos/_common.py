@@ -1,0 +1,51 @@
+"""Helpers the demos share: where pictures go, matplotlib without a display, atomic saving."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Optional, Sequence, Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def output_dir(name: str, out: Optional[PathLike] = None, quiet: bool = False) -> Path:
+    """The demo's output folder (``out/NAME`` unless given), created, and announced."""
+    path = Path(out) if out is not None else Path("out") / name
+    path.mkdir(parents=True, exist_ok=True)
+    if not quiet:
+        print(f"{name}: writing pictures to {path}/")
+    return path
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend: works with no display, e.g. on a server or in CI."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Write a figure as PNG atomically (a temporary file in the same folder, then a rename)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        pyplot().close(fig)
+    return path
+
+
+def parse_args(description: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """The demos' command line: ``--out FOLDER``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", help="folder for the pictures (default: out/NAME)")
+    return parser.parse_args(argv)

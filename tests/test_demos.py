@@ -1,0 +1,129 @@
+"""Every demo runs and reaches its documented outcome; its pictures are written."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, List
+
+import pytest
+
+DEMOS = Path(__file__).resolve().parent.parent / "demos"
+sys.path.insert(0, str(DEMOS))
+
+pytest.importorskip("matplotlib", reason="matplotlib is not installed: `pip install matplotlib` for the demos")
+
+import activations  # noqa: E402
+import celsius  # noqa: E402
+import driving_test  # noqa: E402
+import edge_filter  # noqa: E402
+import moons  # noqa: E402
+import newton  # noqa: E402
+import perceptron  # noqa: E402
+import softmax  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def written(files: List[Path], folder: Path) -> None:
+    assert files
+    for f in files:
+        assert f.parent == folder
+        assert f.read_bytes()[:8] == PNG
+    assert not [p for p in folder.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_moons_reaches_100_percent_at_micrograds_step(tmp_path: Path, capsys: Any) -> None:
+    outcome = moons.main(str(tmp_path), steps=45, grid=12, progress=False)
+    assert outcome.losses[0] == 0.8958441028683222  # micrograd's first loss, every digit
+    assert outcome.first_perfect_step == 40
+    assert outcome.accuracy[40] == 1.0
+    written(outcome.files, tmp_path)
+    assert f"writing pictures to {tmp_path}" in capsys.readouterr().out
+
+
+def test_perceptron(tmp_path: Path) -> None:
+    outcome = perceptron.main(str(tmp_path))
+    assert outcome.weighted_sum == pytest.approx(0.67, abs=1e-12)
+    assert outcome.fires
+    assert outcome.and_accuracy == 1.0 and outcome.and_epochs is not None
+    assert outcome.xor_best_accuracy < 1.0
+    assert outcome.mlp_xor_accuracy == 1.0
+    assert [round(p) for p in outcome.mlp_xor_outputs] == [0, 1, 1, 0]
+    written(outcome.files, tmp_path)
+
+
+def test_celsius_learns_the_conversion_and_the_rates_behave(tmp_path: Path) -> None:
+    outcome = celsius.main(str(tmp_path))
+    assert abs(outcome.w - 1.8) < 0.01
+    assert abs(outcome.b - 32.0) < 0.5
+    assert outcome.diverged == {"too small": False, "good": False, "too large": True}
+    assert outcome.final_loss["too small"] > 100 * outcome.final_loss["good"]
+    written(outcome.files, tmp_path)
+
+
+def test_driving_test_numbers(tmp_path: Path) -> None:
+    outcome = driving_test.main(str(tmp_path))
+    assert outcome.hidden == {"A": (0.0, 0.0), "B": (150.5, 179.5)}
+    assert outcome.output_sum["A"] == pytest.approx(-3.0)
+    assert outcome.output_sum["B"] == pytest.approx(2.9925)
+    assert outcome.pass_probability["A"] == pytest.approx(1 / (1 + math.exp(3.0)))
+    assert round(outcome.pass_probability["A"] * 100, 2) == 4.74
+    assert round(outcome.pass_probability["B"] * 100, 2) == 95.22
+    assert outcome.steps_per_epoch == {1: 64, 16: 4, 64: 1}
+    assert all(acc >= 0.9 for acc in outcome.final_accuracy.values())
+    written(outcome.files, tmp_path)
+
+
+def test_softmax_hot_dog_and_spirals(tmp_path: Path) -> None:
+    outcome = softmax.main(str(tmp_path))
+    good, poor = outcome.hot_dog_loss.values()
+    assert good == pytest.approx(-math.log(0.8)) and poor == pytest.approx(-math.log(0.3))
+    assert good < poor
+    assert outcome.losses[-1] < outcome.losses[0] / 5
+    assert outcome.accuracy >= 0.9
+    written(outcome.files, tmp_path)
+
+
+def test_activations_derivatives_from_backward(tmp_path: Path) -> None:
+    outcome = activations.main(str(tmp_path), points=101)
+    i0, i1, im1 = outcome.xs.index(0.0), outcome.xs.index(1.0), outcome.xs.index(-1.0)
+    d = outcome.derivatives
+    assert d["sigmoid"][i0] == 0.25
+    assert d["tanh"][i0] == 1.0
+    assert (d["ReLU"][im1], d["ReLU"][i1]) == (0.0, 1.0)
+    assert set(d["step"]) == {0.0}
+    for name in ("sigmoid", "tanh"):
+        v, x = outcome.values[name], outcome.xs
+        numeric = (v[i1 + 1] - v[i1 - 1]) / (x[i1 + 1] - x[i1 - 1])
+        assert d[name][i1] == pytest.approx(numeric, rel=1e-2)
+    written(outcome.files, tmp_path)
+
+
+def test_edge_filter_shows_the_edge_and_learns_the_filter(tmp_path: Path) -> None:
+    outcome = edge_filter.main(str(tmp_path))
+    assert outcome.feature_map == [[0.0] * 4, [3.0] * 4, [3.0] * 4, [0.0] * 4]
+    for row, want in zip(outcome.learned_filter, edge_filter.EDGE_FILTER):
+        assert row == pytest.approx(want, abs=1e-3)
+    assert outcome.losses[-1] < 1e-6 * outcome.losses[0]
+    written(outcome.files, tmp_path)
+
+
+def test_newton(tmp_path: Path) -> None:
+    outcome = newton.main(str(tmp_path))
+    assert outcome.root == pytest.approx(2.0945514815423265, rel=1e-14)
+    assert outcome.minimum == pytest.approx(2.25, rel=1e-12)
+    want = [[4.0, 2 + math.cos(2.0)], [2 + math.cos(2.0), -math.sin(2.0)]]  # of x²y + x sin(y) at (1, 2)
+    for row, want_row in zip(outcome.hessian, want):
+        assert row == pytest.approx(want_row, rel=1e-14)
+    assert outcome.rosenbrock_steps[-1] == pytest.approx((1.0, 1.0), abs=1e-10)
+    written(outcome.files, tmp_path)
+
+
+def test_a_demo_runs_as_a_script_into_out_by_default(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(DEMOS / "newton.py")], cwd=tmp_path, capture_output=True,
+                            text=True, check=True)
+    assert "newton: writing pictures to out/newton/" in result.stdout
+    assert (tmp_path / "out" / "newton" / "newton.png").read_bytes()[:8] == PNG
