@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tracegrad.engine import Value
-from tracegrad.viz.html import inline_svg, page_data, script_json
+from tracegrad.viz.frames import frames
+from tracegrad.viz.html import deltas, groups, inline_svg, page_data, script_json
 from tracegrad.viz.render import available_renderers
 from tracegrad.viz.steps import trace
 
@@ -66,7 +67,8 @@ def test_the_page_is_one_offline_file(tmp_path: os.PathLike, renderer) -> None: 
     with open(path, encoding="utf-8") as handle:
         page = handle.read()
     tags = Tags(page).tags
-    assert sum(1 for tag, _ in tags if tag == "svg") == len(t.values) + 1 + len(t.steps)
+    assert sum(1 for tag, _ in tags if tag == "svg") == 1  # one picture, restyled frame by frame
+    assert len(embedded(page)["frames"]) == len(t.values) + 1 + len(t.steps)
     assert "default-src 'none'" in page  # the browser refuses any request the page might make
     fetching = {"link", "iframe", "object", "embed", "img", "image", "use", "audio", "video", "source", "base"}
     assert not [tag for tag, _ in tags if tag in fetching]
@@ -128,3 +130,17 @@ def test_non_finite_numbers_survive_json() -> None:
     text = script_json(page_data(t, frames))
     data = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} is not JSON a browser reads"))
     assert any(f["step"] and f["step"]["total"] == "inf" for f in data["frames"])
+
+
+def test_each_frame_carries_what_changed(renderer) -> None:  # type: ignore[no-untyped-def]
+    t = trace(graph())
+    made = frames(t, renderer=renderer)
+    changes = deltas(made)
+    assert changes[0] == {}
+    state = groups(made[0].svg)
+    for frame, delta in zip(made[1:], changes[1:]):
+        assert delta  # something is highlighted differently at every step
+        state.update(delta)
+        assert state == groups(frame.svg)  # replaying the changes gives the frame itself
+    step = next(f for f in made if f.step is not None)
+    assert set(changes[step.index]) >= {f"e{step.step.node_number}_{step.step.position}"}  # type: ignore[union-attr]

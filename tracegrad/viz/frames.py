@@ -198,7 +198,7 @@ def frames(t: Trace, *, renderer: Union[Renderer, str, None] = None, render: boo
         pic = _styled(t, pinned, state, edge_texts)
         pic.id_prefix = f"f{i}_"
         grads = {t.number[v]: g for v, g in state.totals.items()}
-        result.append(Frame(i, kind, title, text, words, step, pic.source(f"frame{i}"), grads=grads))
+        result.append(Frame(i, kind, title, text, words, step, pic.source("backprop"), grads=grads))
     if render and result:
         svgs = split_svgs(chosen.run("".join(f.source for f in result), "svg", engine="neato", args=["-n2"]))
         if len(svgs) != len(result):

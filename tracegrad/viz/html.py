@@ -1,7 +1,9 @@
 """The step-through page: one self-contained HTML file that works offline.
 
-It holds every frame as inline SVG, the trace's numbers as JSON, and a small script of our own
-(Prev / Next / Play, a slider, ← → keys). A Content-Security-Policy forbids every network request.
+It holds the first frame as inline SVG and, for every later frame, the SVG of just the nodes and
+edges that changed (the frames share one layout, so nothing else differs): a page stays small
+even for a few hundred steps. The trace's numbers travel as JSON, read by a small script of our
+own (Prev / Next / Play, a slider, ← → keys). A Content-Security-Policy forbids every network request.
 Label text reaches the page only escaped by Graphviz (in the SVG) or as JSON read with
 ``textContent`` (in the panel), so a label such as ``</script>`` stays text.
 """
@@ -29,6 +31,41 @@ def inline_svg(svg: str) -> str:
     return re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL).strip()
 
 
+_GROUP = re.compile(r'<g id="f\d+_(\w+)" class="(?:node|edge)">(.*?)</g>', re.DOTALL)
+
+
+_OUTER = re.compile(r'id="[^"]*" class="graph"')  # dot numbers the graph of each page
+
+
+def groups(svg: str) -> Dict[str, str]:
+    """The SVG markup inside each node's and edge's group of a frame, by element id (``v3``, ``e5_0``)."""
+    return {gid: re.sub(r"<!--.*?-->", "", inner, flags=re.DOTALL).strip() for gid, inner in _GROUP.findall(svg)}
+
+
+def deltas(made: List[Frame]) -> List[Dict[str, str]]:
+    """For each frame, the groups that differ from the frame before (the first frame: none).
+
+    Raises:
+        RuntimeError: the frames differ outside their node and edge groups (they would not share a layout).
+    """
+    outside = {_OUTER.sub('class="graph"', _GROUP.sub("", re.sub(r"<!--.*?-->", "", f.svg, flags=re.DOTALL)))
+               for f in made}
+    if len(outside) > 1:
+        raise RuntimeError("save_html: the frames do not share one layout; please report this with your graph")
+    result: List[Dict[str, str]] = []
+    before: Dict[str, str] = {}
+    for frame in made:
+        now = groups(frame.svg)
+        result.append({gid: inner for gid, inner in now.items() if before and before.get(gid) != inner})
+        before = now
+    return result
+
+
+def base_svg(frame: Frame) -> str:
+    """The first frame, inline, with element ids the script addresses (``g_v3``)."""
+    return re.sub(r'<g id="f\d+_(\w+)" class="(node|edge)">', r'<g id="g_\1" class="\2">', inline_svg(frame.svg))
+
+
 def script_json(data: Any) -> str:
     """JSON that can sit inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False)
@@ -42,9 +79,11 @@ def _exact(x: float) -> Union[float, str]:
 
 
 def page_data(t: Trace, made: List[Frame], interval_ms: int = 900) -> Dict[str, Any]:
-    """What the page's script reads: per frame its texts, the step's numbers, the gradients known."""
+    """What the page's script reads: per frame its texts, the step's numbers, the gradients known,
+    and the SVG of the nodes and edges that changed."""
     out: List[Dict[str, Any]] = []
-    for frame in made:
+    changes = deltas(made) if all(f.svg for f in made) else [{} for _ in made]
+    for frame, delta in zip(made, changes):
         step = frame.step
         focus = [t.number[t.root]] if frame.kind == "seed" else []
         if frame.kind == "forward":
@@ -62,6 +101,7 @@ def page_data(t: Trace, made: List[Frame], interval_ms: int = 900) -> Dict[str, 
             "grads": {str(n): _exact(g) for n, g in frame.grads.items()},
             "shownGrads": {str(n): t.num(g) for n, g in frame.grads.items()},
             "focus": "," + ",".join(str(n) for n in focus) + ",",
+            "delta": {f"g_{gid}": inner for gid, inner in delta.items()},
         })
     r = t.name(t.root)
     captions = {"local": "local derivative", "upstream": f"upstream ∂{r}/∂node", "contribution": "contribution",
@@ -72,10 +112,7 @@ def page_data(t: Trace, made: List[Frame], interval_ms: int = 900) -> Dict[str, 
 def page(t: Trace, made: List[Frame], *, title: str = "") -> str:
     """The HTML text of the step-through page for frames already rendered."""
     heading = title or f"Backprop of {t.name(t.root)}, step by step"
-    stage = "\n".join(
-        f'<div class="frame" data-index="{f.index}"{"" if f.index == 0 else " hidden"}>{inline_svg(f.svg)}</div>'
-        for f in made
-    )
+    stage = base_svg(made[0]) if made else ""
     rows = "\n".join(
         f'<tr data-number="{t.number[v]}"><td>#{t.number[v]}</td><td>{html.escape(t.name(v))}</td>'
         f'<td class="num">{html.escape(t.num(v.data))}</td><td class="num grad">?</td></tr>'
@@ -108,17 +145,20 @@ def page(t: Trace, made: List[Frame], *, title: str = "") -> str:
 <button id="next" type="button" aria-label="next step">Next ▶</button>
 <input id="slider" type="range" min="0" max="{last}" value="0" aria-label="step">
 <span id="counter">1 / {len(made)}</span>
+<button id="fit" type="button">Fit to width</button>
 </nav>
-<div id="layout">
 <main id="stage">
 {stage}
 </main>
+<div id="layout">
 <section id="panel" aria-live="polite">
 <h2 id="title"></h2>
 <p id="equation"></p>
 <p id="words"></p>
 <table hidden><tbody id="numbers"></tbody></table>
-<h2 style="margin-top:12px">Gradients so far</h2>
+</section>
+<section id="table">
+<h2>Gradients so far</h2>
 <table id="grads"><thead><tr><th>#</th><th>node</th><th>data</th><th>grad</th></tr></thead>
 <tbody>
 {rows}

@@ -44,23 +44,22 @@ header p { margin: 2px 0 0; color: var(--muted); }
   color: var(--muted);
   font-variant-numeric: tabular-nums;
 }
-#layout {
-  display: grid;
-  grid-template-columns: minmax(0, 1fr) 360px;
-  gap: 16px;
-  padding: 12px 20px;
-}
-@media (max-width: 900px) { #layout { grid-template-columns: 1fr; } }
 #stage {
   background: #fff;
   border: 1px solid var(--line);
   border-radius: 8px;
   padding: 8px;
   overflow: auto;
+  max-height: 62vh;
+  margin: 12px 20px 0;
 }
-#stage svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
-#panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
-#panel h2 { margin: 0 0 6px; font-size: 16px; }
+#stage svg { display: block; margin: 0 auto; }
+#stage.fit svg { width: 100%; height: auto; }
+#layout { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; padding: 12px 20px; }
+@media (max-width: 900px) { #layout { grid-template-columns: 1fr; } }
+#table { max-height: 40vh; overflow: auto; }
+#panel, #table { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
+#panel h2, #table h2 { margin: 0 0 6px; font-size: 16px; }
 #equation {
   font: 15px/1.5 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
   background: #fff8ef;
@@ -89,7 +88,16 @@ JS = r"""
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("trace-data").textContent);
-  var frames = document.querySelectorAll("#stage .frame");
+  var frames = data.frames;
+  var parts = {};  // the SVG groups of nodes and edges, by id
+  var base = {};   // each group's markup in the first frame
+  var now = {};    // the frame whose markup each group shows
+  var all = document.querySelectorAll("#stage g.node, #stage g.edge");
+  for (var a = 0; a < all.length; a++) {
+    parts[all[a].id] = all[a];
+    base[all[a].id] = all[a].innerHTML;
+    now[all[a].id] = 0;
+  }
   var slider = document.getElementById("slider");
   var prev = document.getElementById("prev");
   var next = document.getElementById("next");
@@ -133,10 +141,47 @@ JS = r"""
     }
   }
 
+  function draw(i) {
+    // each frame stores what changed since the one before: replay up to frame i
+    var source = {};
+    for (var k = 1; k <= i; k++) {
+      for (var id in frames[k].delta) { source[id] = k; }
+    }
+    for (var gid in parts) {
+      var from = source[gid] || 0;
+      if (now[gid] !== from) {
+        parts[gid].innerHTML = from === 0 ? base[gid] : frames[from].delta[gid];
+        now[gid] = from;
+      }
+    }
+  }
+
+  var stage = document.getElementById("stage");
+  var fit = document.getElementById("fit");
+  var svg = stage.querySelector("svg");
+  if (svg && svg.getBoundingClientRect().width <= 2 * stage.clientWidth) { stage.classList.add("fit"); }
+  function setFit() { fit.textContent = stage.classList.contains("fit") ? "Actual size" : "Fit to width"; }
+  setFit();
+  fit.addEventListener("click", function () { stage.classList.toggle("fit"); setFit(); follow(data.frames[current]); });
+
+  function follow(frame) {
+    // keep the node of the step in view when the picture is larger than its box
+    var n = String(frame.focus).split(",").filter(Boolean)[0];
+    var el = n && parts["g_v" + n];
+    if (!el) { return; }
+    var box = el.getBoundingClientRect();
+    var view = stage.getBoundingClientRect();
+    if (box.left < view.left || box.right > view.right) {
+      stage.scrollLeft += (box.left + box.right) / 2 - (view.left + view.right) / 2;
+    }
+    if (box.top < view.top || box.bottom > view.bottom) {
+      stage.scrollTop += (box.top + box.bottom) / 2 - (view.top + view.bottom) / 2;
+    }
+  }
+
   function show(i) {
     i = Math.max(0, Math.min(frames.length - 1, i));
-    frames[current].hidden = true;
-    frames[i].hidden = false;
+    draw(i);
     current = i;
     slider.value = String(i);
     var frame = data.frames[i];
@@ -146,6 +191,7 @@ JS = r"""
     text("counter", (i + 1) + " / " + frames.length);
     fillNumbers(frame.step);
     fillGrads(frame);
+    follow(frame);
     prev.disabled = i === 0;
     next.disabled = i === frames.length - 1;
     document.body.setAttribute("data-frame", String(i));

@@ -149,8 +149,8 @@ class Trace:
         role = input_name(step.node, step.position)
         where = f" (its input {role})" if role else ""
         ins = op.input_names if op is not None and op.arity != VARIADIC else ()
-        args = [f"{name} = {self.num(i.data)}" for name, i in zip(ins, step.node.inputs)]
-        args.append(f"out = {self.num(step.node.data)}")
+        args = [f"{name} = {self.name(i)} = {self.num(i.data)}" for name, i in zip(ins, step.node.inputs)]
+        args.append(f"out = {n} = {self.num(step.node.data)}")
         fan = "" if step.first else f" {x} is used more than once, so the contributions add up."
         done = f" {x}'s gradient is now complete." if step.last else ""
         return (f"{n} = {computed} passes its gradient back to {x}{where}. The local derivative "
