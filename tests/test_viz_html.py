@@ -144,3 +144,23 @@ def test_each_frame_carries_what_changed(renderer) -> None:  # type: ignore[no-u
         assert state == groups(frame.svg)  # replaying the changes gives the frame itself
     step = next(f for f in made if f.step is not None)
     assert set(changes[step.index]) >= {f"e{step.step.node_number}_{step.step.position}"}  # type: ignore[union-attr]
+
+
+def test_the_demo_writes_the_neuron_page_and_the_clustered_mlp(tmp_path: os.PathLike, capsys: Any) -> None:
+    if not available_renderers():
+        pytest.skip("no Graphviz renderer: install Graphviz, or `pip install tracegrad[viz]` for graphviz-pure")
+    import importlib.util
+
+    where = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos", "pictures.py")
+    spec = importlib.util.spec_from_file_location("pictures_demo", where)
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    page_path, svg_path = demo.main(str(tmp_path))
+    printed = capsys.readouterr().out
+    assert page_path in printed or os.path.abspath(page_path) in printed
+    with open(page_path, encoding="utf-8") as handle:
+        assert len(embedded(handle.read())["frames"]) == 10 + 1 + 9  # the worked neuron: 10 values, 9 steps
+    with open(svg_path, encoding="utf-8") as handle:
+        svg = handle.read()
+    assert svg.count('class="cluster"') == 3 + 4 + 4 + 1  # a box per layer and per neuron

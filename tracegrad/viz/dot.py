@@ -63,6 +63,15 @@ class Picture:
     id_prefix: str = ""
     """Put before every element id, so several pictures can share one HTML page."""
 
+    def copy(self) -> Picture:
+        """A copy whose nodes' and edges' attributes can be changed; the Values are shared."""
+        return Picture(
+            self.values, self.number,
+            [Node(n.id, dict(n.attrs), n.cluster) for n in self.nodes],
+            [Edge(e.id, e.tail, e.head, dict(e.attrs)) for e in self.edges],
+            dict(self.graph_attrs), self.id_prefix,
+        )
+
     def source_lines(self) -> List[str]:
         """The body of the DOT text: clusters (nested by dotted path), nodes, then edges."""
         lines: List[str] = []

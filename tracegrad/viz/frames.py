@@ -117,7 +117,7 @@ def _layout_picture(t: Trace) -> Picture:
 
 def _pin(pic: Picture, laid: Dict[str, Any]) -> Picture:
     """A copy of ``pic`` with every node and edge at the place ``laid`` (dot's -Tjson) gives it."""
-    pinned = copy.deepcopy(pic)
+    pinned = pic.copy()
     where = {o["name"]: o for o in laid.get("objects", []) if "pos" in o}
     routes = {e.get("id"): e for e in laid.get("edges", [])}
     for node in pinned.nodes:
@@ -134,7 +134,7 @@ def _pin(pic: Picture, laid: Dict[str, Any]) -> Picture:
 
 
 def _styled(t: Trace, pinned: Picture, state: _State, edge_texts: Dict[str, str]) -> Picture:
-    pic = copy.deepcopy(pinned)
+    pic = pinned.copy()
     by_id = {f"v{t.number[v]}": v for v in t.values}
     by_op = {f"o{t.number[v]}": v for v in t.values if v.op is not None}
     for node in pic.nodes:
