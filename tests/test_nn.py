@@ -236,7 +236,8 @@ def test_hostile_files_are_refused(tmp_path: Any, content: str, message: str) ->
     assert model.state_dict() == before
 
 
-@pytest.mark.parametrize("bad", ["NaN", "Infinity", '"1.0"', "true", "null", "1e999"])
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", '"1.0"', "true", "null", "1e999", "1" + "0" * 400,
+                                 "9" * 5000, "[1.0]"])
 def test_non_numbers_and_non_finite_values_are_refused(tmp_path: Any, bad: str) -> None:
     path = tmp_path / "m.json"
     model = _model()

@@ -126,9 +126,13 @@ class Module:
         values: Dict[str, float] = {}
         for name in params:
             x = state[name]
-            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                raise LoadError(f"load_state_dict: parameter {name!r} must be a finite number, got {x!r}")
-            values[name] = float(x)
+            try:
+                number = float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else math.nan
+            except OverflowError:  # an int too large for a float
+                number = math.inf
+            if not math.isfinite(number):
+                raise LoadError(f"load_state_dict: parameter {name!r} must be a finite number, got {_clip(x)}")
+            values[name] = number
         for name, p in params.items():
             p.data = values[name]
 
@@ -193,14 +197,14 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a finite number")
 
 
+def _clip(x: Any, limit: int = 60) -> str:
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _few(names: Sequence[str], limit: int = 5) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
-
-
-def _check_inputs(who: str, nin: int, x: Sequence[ValueLike]) -> None:
-    if len(x) != nin:
-        raise ValueError(f"{who}: expected {nin} inputs, got {len(x)}")
 
 
 class Neuron(Module):
@@ -258,7 +262,8 @@ class Neuron(Module):
         self._label_parameters()
 
     def __call__(self, x: Sequence[ValueLike]) -> Value:
-        _check_inputs(repr(self), len(self.w), x)
+        if len(x) != len(self.w):
+            raise ValueError(f"{self!r}: expected {len(self.w)} inputs, got {len(x)}")
         # micrograd's order, b + w0*x0 + w1*x1 + ...; the fused node adds in the same order
         act = linear(self.w, x, self.b) if self.fused else sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         return self._apply(act, self.slope)
