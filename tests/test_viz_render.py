@@ -149,3 +149,12 @@ def test_graphviz_pure_is_found_beside_the_interpreter(monkeypatch: pytest.Monke
     monkeypatch.setattr(render_module.shutil, "which", lambda name: None)
     monkeypatch.setattr(render_module.sys, "executable", os.path.join(tmp_path, "python"))
     assert find_renderer().name == "graphviz-pure"
+
+
+def test_jupyter_and_pipe_use_whichever_renderer_is_present(monkeypatch: pytest.MonkeyPatch,
+                                                            renderer: render_module.Renderer) -> None:
+    monkeypatch.setattr(render_module, "available_renderers", lambda: [renderer])
+    graph = draw(neuron())
+    bundle = graph._repr_mimebundle_()
+    ET.fromstring(bundle["image/svg+xml"].encode("utf-8"))
+    assert graph.pipe(format="png").startswith(b"\x89PNG")

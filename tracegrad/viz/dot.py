@@ -287,8 +287,14 @@ def picture(
     return Picture(values, number, nodes, edges, {"rankdir": rankdir})
 
 
-def digraph(pic: Picture) -> Any:
-    """A ``graphviz.Digraph`` holding the picture's DOT (imported here: drawing is an extra)."""
+_GRAPH_CLASSES: Dict[Any, Any] = {}
+
+
+def graph_class() -> Any:
+    """``graphviz.Digraph`` that renders with whichever Graphviz is present, system dot or graphviz-pure.
+
+    Its ``pipe()`` (which Jupyter uses to show it) goes through :func:`tracegrad.viz.render.render`.
+    """
     try:
         import graphviz
     except ImportError:
@@ -296,9 +302,32 @@ def digraph(pic: Picture) -> Any:
             "draw: the graphviz package is needed to draw; `pip install tracegrad[viz]` "
             "(or `pip install graphviz`)"
         ) from None
-    graph = graphviz.Digraph(name="tracegrad", graph_attr={k: v for k, v in pic.graph_attrs.items()},
-                             node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                             edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.6"})
+
+    if graphviz.Digraph in _GRAPH_CLASSES:
+        return _GRAPH_CLASSES[graphviz.Digraph]
+
+    class Graph(graphviz.Digraph):  # type: ignore[misc]
+        """A graph of Values: Jupyter shows it, ``.source`` is its DOT, ``.pipe()`` renders it."""
+
+        def pipe(self, format: Optional[str] = None, renderer: Optional[str] = None, formatter: Optional[str] = None,
+                 neato_no_op: Any = None, quiet: bool = False, *, engine: Optional[str] = None,
+                 encoding: Optional[str] = None) -> Any:
+            if renderer or formatter or neato_no_op:  # Graphviz's own plugins: let the package run dot
+                return super().pipe(format, renderer, formatter, neato_no_op, quiet, engine=engine, encoding=encoding)
+            from .render import render
+
+            data = render(self.source, format or self.format, engine=engine or self.engine)
+            return data.decode(encoding) if encoding else data
+
+    _GRAPH_CLASSES[graphviz.Digraph] = Graph
+    return Graph
+
+
+def digraph(pic: Picture) -> Any:
+    """A ``graphviz.Digraph`` holding the picture's DOT (imported here: drawing is an extra)."""
+    graph = graph_class()(name="tracegrad", graph_attr=dict(pic.graph_attrs),
+                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                          edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.6"})
     graph.body.extend(line + "\n" for line in pic.source_lines())
     return graph
 

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 from ..errors import TracegradError
 
-FORMATS = ("svg", "png", "json", "dot", "plain")
+FORMATS = ("svg", "png", "jpeg", "json", "dot", "plain")
 """Output formats :func:`render` accepts."""
 
 INSTALL_HINT = (
