@@ -65,6 +65,15 @@ def test_the_trace_agrees_with_numerical_differentiation(e: Expression) -> None:
         assert math.isclose(t.grad_of(leaf), numeric, rel_tol=1e-4, abs_tol=1e-4)
 
 
+def test_the_worked_neuron_agrees_with_pytorch() -> None:
+    torch = needs.torch()
+    t = trace(neuron())
+    x, w, b = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (2.0, -3.0, 6.8813735870195432))
+    torch.tanh(x * w + b).backward()
+    leaves = {v.label: t.grad_of(v) for v in t.values if v.op is None}
+    assert leaves == pytest.approx({"x": x.grad.item(), "w": w.grad.item(), "b": b.grad.item()}, rel=1e-12)
+
+
 def test_fan_in_sums_are_shown_as_they_accumulate() -> None:
     x = Value(3.0, label="x")
     y = x * x
@@ -170,6 +179,17 @@ def test_nodes_never_move_between_frames(renderer) -> None:  # type: ignore[no-u
     assert len(first) == len(t.values) + sum(1 for v in t.values if v.op is not None)
     for frame in made[1:]:
         assert shapes(frame.svg) == first
+
+
+@settings(max_examples=5)
+@given(expressions(n_inputs=2, max_leaves=6))
+def test_nodes_never_move_on_generated_graphs(e: Expression) -> None:
+    if not available_renderers():
+        pytest.skip("no Graphviz renderer: " + HOW["graphviz-pure"])
+    for found in available_renderers():
+        made = trace(e(*e.leaves()), max_nodes=None).frames(renderer=found)
+        first = shapes(made[0].svg)
+        assert all(shapes(f.svg) == first for f in made[1:])
 
 
 def test_frames_highlight_the_step(renderer) -> None:  # type: ignore[no-untyped-def]
