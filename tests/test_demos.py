@@ -36,7 +36,7 @@ def written(files: List[Path], folder: Path) -> None:
 
 
 def test_moons_reaches_100_percent_at_micrograds_step(tmp_path: Path, capsys: Any) -> None:
-    outcome = moons.main(str(tmp_path), steps=45, grid=12, progress=False)
+    outcome = moons.main(str(tmp_path), steps=41, grid=10, progress=False)
     assert outcome.losses[0] == 0.8958441028683222  # micrograd's first loss, every digit
     assert outcome.first_perfect_step == 40
     assert outcome.accuracy[40] == 1.0

@@ -292,3 +292,20 @@ def test_to_torch_gives_the_same_outputs_and_gradients(activation: str, output: 
                 torch_grads += [*row, b]
     assert [p.grad for p in model.parameters()] == pytest.approx(torch_grads, rel=1e-12, abs=1e-12)
     assert [v.grad for v in xs] == pytest.approx(tx.grad[0].tolist(), rel=1e-12, abs=1e-12)
+
+
+def test_a_crash_while_saving_keeps_the_old_file_whole(tmp_path: Any, monkeypatch: Any) -> None:
+    path = tmp_path / "m.json"
+    model = _model()
+    model.save(path)
+    old = path.read_text()
+    model.parameters()[0].data = 0.125
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        model.save(path)
+    assert path.read_text() == old
+    assert os.listdir(tmp_path) == ["m.json"]
