@@ -165,11 +165,18 @@ JS = r"""
   fit.addEventListener("click", function () { stage.classList.toggle("fit"); setFit(); follow(data.frames[current]); });
 
   function follow(frame) {
-    // keep the node of the step in view when the picture is larger than its box
-    var n = String(frame.focus).split(",").filter(Boolean)[0];
-    var el = n && parts["g_v" + n];
-    if (!el) { return; }
-    var box = el.getBoundingClientRect();
+    // keep the nodes of the step in view when the picture is larger than its box
+    var box = null;
+    String(frame.focus).split(",").filter(Boolean).forEach(function (n) {
+      var el = parts["g_v" + n];
+      if (!el) { return; }
+      var r = el.getBoundingClientRect();
+      box = box === null ? { left: r.left, right: r.right, top: r.top, bottom: r.bottom } : {
+        left: Math.min(box.left, r.left), right: Math.max(box.right, r.right),
+        top: Math.min(box.top, r.top), bottom: Math.max(box.bottom, r.bottom)
+      };
+    });
+    if (box === null) { return; }
     var view = stage.getBoundingClientRect();
     if (box.left < view.left || box.right > view.right) {
       stage.scrollLeft += (box.left + box.right) / 2 - (view.left + view.right) / 2;
