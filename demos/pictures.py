@@ -1,6 +1,6 @@
 """Pictures of backprop: the step-through page of one neuron, and the clustered graph of a small MLP.
 
-Run: python demos/pictures.py [OUT_DIR]        (default: out/)
+Run: python demos/pictures.py [OUT_DIR]        (default: out/pictures/)
      python demos/pictures.py --docs           (regenerates the pictures the README shows)
 """
 
@@ -30,7 +30,7 @@ def mlp_output() -> Tuple[MLP, Value]:
     return model, out
 
 
-def main(out_dir: str = "out") -> List[str]:
+def main(out_dir: str = os.path.join("out", "pictures")) -> List[str]:
     """Write the neuron's step-through page and the MLP's graph into ``out_dir``; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
     page = trace(neuron.build()).save_html(os.path.join(out_dir, "neuron-steps.html"))
@@ -61,4 +61,4 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--docs"]:
         docs(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs"))
     else:
-        main(sys.argv[1] if len(sys.argv) > 1 else "out")
+        main(*sys.argv[1:2])
