@@ -10,6 +10,7 @@ gradients still being summed are yellow, finished ones green, unknown ones show 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -188,8 +189,6 @@ def frames(t: Trace, *, renderer: Union[Renderer, str, None] = None, render: boo
     """
     chosen = renderer if isinstance(renderer, Renderer) else find_renderer(renderer)
     base = _layout_picture(t)
-    import json
-
     laid = json.loads(chosen.run(base.source(), "json").decode("utf-8"))
     pinned = _pin(base, laid)
     edge_texts = {f"e{s.node_number}_{s.position}": _edge_text(t, s) for s in t.steps}
