@@ -1,4 +1,5 @@
-"""The headline demo that `make demo` runs."""
+"""The headline demo that `make demo` runs: one neuron's backprop printed node by node, micrograd's
+two-moons training with a progress bar, and the pictures (a step-through page and an MLP's graph)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import moons
 import neuron
+import pictures
 
 if __name__ == "__main__":
     neuron.main()
+    print()
+    moons.main()
+    print()
+    pictures.main()

@@ -30,3 +30,22 @@ def executable(name: str, how: str) -> str:
     if path is None:
         pytest.skip(f"{name} is not on PATH: {how}")
     return path
+
+
+def matplotlib() -> ModuleType:
+    """matplotlib, for the demos' pictures (with the non-interactive Agg backend)."""
+    module = pytest.importorskip(
+        "matplotlib", reason="matplotlib is not installed: `pip install matplotlib` (or the demo extra) for the demos"
+    )
+    module.use("Agg")
+    return module
+
+
+def tqdm() -> ModuleType:
+    """tqdm, for fit()'s progress bar."""
+    return pytest.importorskip("tqdm", reason="tqdm is not installed: `pip install tqdm` (or the demo extra)")
+
+
+def numpy() -> ModuleType:
+    """NumPy, to check that its scalars are accepted."""
+    return pytest.importorskip("numpy", reason="NumPy is not installed: `pip install numpy`")

@@ -10,10 +10,12 @@ from typing import Any, List
 
 import pytest
 
+import needs
+
 DEMOS = Path(__file__).resolve().parent.parent / "demos"
 sys.path.insert(0, str(DEMOS))
 
-pytest.importorskip("matplotlib", reason="matplotlib is not installed: `pip install matplotlib` for the demos")
+needs.matplotlib()
 
 import activations  # noqa: E402
 import celsius  # noqa: E402

@@ -39,7 +39,7 @@ def test_real_numbers_are_converted_with_float(data: Any) -> None:
 
 
 def test_numpy_scalars_are_converted() -> None:
-    np = pytest.importorskip("numpy", reason="numpy is not installed: `pip install numpy`")
+    np = needs.numpy()
     assert Value(np.float32(1.5)).data == 1.5
     assert Value(np.int64(7)).data == 7.0
     assert Value(np.float64(0.25)).data == 0.25

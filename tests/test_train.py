@@ -15,6 +15,8 @@ from tracegrad.nn import MLP, Neuron
 from tracegrad.optim import SGD, Adam
 from tracegrad.train import History, classification_accuracy, fit
 
+import needs
+
 
 def test_fit_learns_moons_with_minibatches() -> None:
     data = moons(60, noise=0.05, seed=1, signed=True)
@@ -59,7 +61,7 @@ def test_diverging_training_stops_with_a_clear_error() -> None:
 
 
 def test_progress_bar_shows_the_loss(capsys: Any) -> None:
-    pytest.importorskip("tqdm", reason="tqdm is not installed: `pip install tqdm` for the progress bar")
+    needs.tqdm()
     data = moons(10, seed=0, signed=True)
     model = MLP(2, [4, 1], rng=0, fused=True)
     fit(model, data, hinge, SGD(model.parameters(), lr=0.1), epochs=2, progress=True)

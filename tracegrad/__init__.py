@@ -1,11 +1,19 @@
 """tracegrad: a scalar reverse-mode autograd engine you can see into.
 
 >>> from tracegrad import Value, tanh
->>> x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
->>> n = tanh(x * w + b)
->>> n.backward()
+>>> x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.8813735870195432, label="b")
+>>> o = tanh(x * w + b)
+>>> o.backward()
+>>> round(x.grad, 4), round(w.grad, 4)
+(-1.5, 1.0)
+
+This module only re-exports: the engine (``engine``, ``ops``), neural nets (``nn``, ``losses``,
+``optim``, ``data``, ``train``) and pictures (``viz``, which imports graphviz only when drawing).
 """
 
+__version__ = "0.1.0"
+
+from . import data, losses, nn, optim
 from .engine import (
     Mode,
     Step,
@@ -22,41 +30,23 @@ from .engine import (
 )
 from .errors import DerivativeError, DomainError, TracegradError
 from .functions import cos, exp, leaky_relu, log, relu, sigmoid, sign, sin, sqrt, step, tanh
+from .nn import MLP, Layer, LoadError, Module, Neuron
 from .ops import OPS, VARIADIC, Domain, Op, register_op
-
-__version__ = "0.1.0"
+from .optim import SGD, Adam, Optimizer
+from .train import History, fit
+from .viz import GraphTooLarge, RendererNotFound, Trace, draw, explain, trace
 
 __all__ = [
-    "linear",
-    "value_sum",
-    "OPS",
-    "VARIADIC",
-    "DerivativeError",
-    "Domain",
-    "DomainError",
-    "Mode",
-    "Op",
-    "Step",
-    "TracegradError",
-    "Value",
+    # engine
+    "Value", "grad", "no_grad", "is_grad_enabled", "backward_steps", "topological_order", "apply",
+    "as_value", "Step", "Mode", "value_sum", "linear",
+    "Op", "OPS", "Domain", "VARIADIC", "register_op",
+    "TracegradError", "DomainError", "DerivativeError",
+    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "sin", "cos", "step", "sign",
+    # neural nets
+    "nn", "losses", "optim", "data", "Module", "Neuron", "Layer", "MLP", "LoadError",
+    "Optimizer", "SGD", "Adam", "fit", "History",
+    # pictures
+    "draw", "trace", "explain", "Trace", "GraphTooLarge", "RendererNotFound",
     "__version__",
-    "apply",
-    "as_value",
-    "backward_steps",
-    "cos",
-    "exp",
-    "grad",
-    "is_grad_enabled",
-    "leaky_relu",
-    "log",
-    "no_grad",
-    "register_op",
-    "relu",
-    "sigmoid",
-    "sign",
-    "sin",
-    "sqrt",
-    "step",
-    "tanh",
-    "topological_order",
 ]

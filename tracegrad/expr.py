@@ -87,7 +87,9 @@ def parse(text: str, functions: Mapping[str, Any] = ()) -> ast.Expression:  # ty
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise _refuse(node, text, f"the constant {node.value!r}")
         elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in functions:
+            if not isinstance(node.func, ast.Name):
+                raise _refuse(node.func, text)
+            if node.func.id not in functions:
                 raise _refuse(node, text, "calling anything but " + (", ".join(sorted(functions)) or "nothing"))
             if node.keywords:
                 raise _refuse(node, text, "keyword arguments")
