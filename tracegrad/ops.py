@@ -28,6 +28,8 @@ from __future__ import annotations
 import cmath
 import math
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import add, mul
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 from .errors import DomainError
@@ -325,18 +327,12 @@ BUILTIN_OPS: Tuple[Op, ...] = (
 def _sum_forward(*xs: Number) -> Number:
     # left to right, as a chain of + nodes adds: builtin sum() of floats is compensated from
     # Python 3.12 on, which would differ in the last bit
-    total = xs[0]
-    for x in xs[1:]:
-        total = total + x
-    return total
+    return reduce(add, xs)
 
 
 def _linear_forward(*args: Number) -> Number:
     n = (len(args) - 1) // 2
-    total = args[-1]
-    for w, x in zip(args[:n], args[n:-1]):
-        total = total + w * x
-    return total
+    return reduce(add, map(mul, args[:n], args[n:-1]), args[-1])  # b + w0*x0 + w1*x1 + ...
 
 
 def _linear_grads(*args: Number) -> Tuple[Number, ...]:

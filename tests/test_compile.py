@@ -1,0 +1,273 @@
+"""compile: the generated code gives the eager engine's numbers, replays new data, refuses nothing silently."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any, Callable, List, Sequence
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+import tracegrad.compile as compiling
+from tracegrad.compile import compile
+from tracegrad.engine import Value, linear, value_sum
+from tracegrad.errors import DerivativeError, DomainError
+from tracegrad.nn import MLP
+from tracegrad.testing import Expression, expressions, mlps
+
+import needs
+
+coords = st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
+
+
+def eager_grads(fn: Callable[[], Value], leaves: Sequence[Value]) -> List[float]:
+    for leaf in leaves:
+        leaf.grad = 0.0
+    out = fn()
+    out.backward()
+    return [out.data] + [leaf.grad for leaf in leaves]
+
+
+def compiled_grads(compiled: Any, leaves: Sequence[Value], *args: Any) -> List[float]:
+    for leaf in leaves:
+        leaf.grad = 0.0
+    out = compiled(*args)
+    return [out] + [leaf.grad for leaf in leaves]
+
+
+# --- generated expression graphs
+
+
+@given(expressions(n_inputs=3, max_leaves=10))
+def test_compiled_expressions_agree_with_eager(e: Expression) -> None:
+    xs = e.leaves()
+    f = compile(lambda: e(*xs))
+    want = eager_grads(lambda: e(*xs), xs)
+    got = compiled_grads(f, xs)
+    assert all(close(a, b) for a, b in zip(got, want)), (got, want, f.source)
+    assert close(f.forward(), want[0])
+
+
+@given(expressions(n_inputs=3, max_leaves=10), st.data())
+def test_arguments_are_inputs_replayed_not_baked_in(e: Expression, data: st.DataObject) -> None:
+    # x0 is an argument; x1, x2 are captured leaves. Replay at a second point of x0 (chosen
+    # where the expression is defined: a nearby point in the same domain).
+    leaves = e.leaves()[1:]
+    f = compile(lambda x0: e(x0, *leaves))
+    assert close(f(e.inputs[0]), e(e.inputs[0], *e.inputs[1:]))
+    x0 = e.inputs[0] + data.draw(st.floats(-1e-3, 1e-3), label="shift")
+    try:
+        want = eager_grads(lambda: e(Value(x0), *leaves), leaves)
+    except (DomainError, ArithmeticError):
+        return
+    got = compiled_grads(f, leaves, x0)
+    assert f.traces == 1
+    assert all(close(a, b) for a, b in zip(got, want)), (got, want, f.source)
+
+
+@given(st.lists(coords, min_size=3, max_size=3), st.lists(coords, min_size=3, max_size=3))
+@example([0.5, -1.0, 2.0], [0.0, 0.0, 0.0])
+def test_gradients_agree_with_central_differences(point: List[float], shift: List[float]) -> None:
+    # an oracle independent of the engine: differences of the compiled forward itself
+    ws = [Value(w) for w in point]
+    f = compile(lambda x: ((ws[0] * x).tanh() * ws[1] + (ws[2] * ws[2]).sigmoid() * x).exp())
+    x = 0.3
+    f(x)
+    h = 1e-6
+    for i, w in enumerate(ws):
+        base = w.data
+        w.data = base + h
+        up = f.forward(x)
+        w.data = base - h
+        down = f.forward(x)
+        w.data = base
+        numeric = (up - down) / (2 * h)
+        assert math.isclose(w.grad, numeric, rel_tol=1e-5, abs_tol=1e-6), (i, w.grad, numeric)
+    del shift
+
+
+# --- models: fine-grained and fused, against eager and PyTorch
+
+
+models = st.sampled_from([[1], [2], [3, 1], [2, 2]]).flatmap(lambda nouts: mlps(nin=(1, 3), nouts=nouts))
+
+
+@given(models, st.integers(1, 4), st.data())
+def test_compiled_models_agree_with_eager(model_xs: Any, batch: int, data: st.DataObject) -> None:
+    model, xs = model_xs
+    X = [xs] + [data.draw(st.lists(coords, min_size=len(xs), max_size=len(xs))) for _ in range(batch - 1)]
+
+    def loss(X: Sequence[Sequence[Any]]) -> Value:
+        outs = [model(row) for row in X]
+        return value_sum([o if isinstance(o, Value) else value_sum(o) for o in outs]) * 0.5
+
+    params = model.parameters()
+    want = eager_grads(lambda: loss([[Value(a) for a in row] for row in X]), params)
+    got = compiled_grads(compile(loss), params, X)
+    assert all(close(a, b) for a, b in zip(got, want))
+
+
+@pytest.mark.parametrize("columns", [False, True])
+def test_both_fused_backward_strategies_agree_with_eager(columns: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiling, "_COLUMNS", columns)
+    rng = random.Random(3)
+    model = MLP(3, [5, 4, 1], rng=7, fused=True)
+    X = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(6)]
+    y = [rng.choice([-1.0, 1.0]) for _ in range(6)]
+
+    def loss(X: Any, y: Any) -> Value:
+        losses = [(1 + -yi * model(x)).relu() for x, yi in zip(X, y)]
+        return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+
+    params = model.parameters()
+    f = compile(loss)
+    want = eager_grads(lambda: loss([[Value(a) for a in row] for row in X], [Value(v) for v in y]), params)
+    assert all(close(a, b) for a, b in zip(compiled_grads(f, params, X, y), want))
+    assert ("_dot_columns" in f.source) is columns
+
+
+def test_a_training_loop_matches_eager_step_for_step() -> None:
+    torch = needs.torch()
+    rng = random.Random(5)
+    X = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(12)]
+    y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    models = [MLP(2, [8, 8, 1], rng=11, fused=fused) for fused in (False, True)]
+    eager = MLP(2, [8, 8, 1], rng=11)
+    reference = eager.to_torch().double()
+
+    def loss_of(model: MLP) -> Callable[..., Value]:
+        def loss(X: Any, y: Any) -> Value:
+            losses = [(1 + -yi * model(x)).relu() for x, yi in zip(X, y)]
+            return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+        return loss
+
+    steps = [compile(loss_of(m)) for m in models]
+    for k in range(5):
+        lr = 1.0 - 0.9 * k / 5
+        out = loss_of(eager)([[Value(a) for a in row] for row in X], y)
+        eager.zero_grad()
+        out.backward()
+        for model, step in zip(models, steps):
+            model.zero_grad()
+            assert close(step(X, y), out.data)
+            for p, q in zip(model.parameters(), eager.parameters()):
+                assert close(p.grad, q.grad)
+                p.data -= lr * p.grad
+        scores = reference(torch.tensor(X, dtype=torch.float64)).reshape(-1)
+        t_loss = torch.relu(1 - torch.tensor(y, dtype=torch.float64) * scores).mean()
+        t_loss = t_loss + 1e-4 * sum((p * p).sum() for p in reference.parameters())
+        assert math.isclose(t_loss.item(), out.data, rel_tol=1e-12)
+        for q in eager.parameters():
+            q.data -= lr * q.grad
+        with torch.no_grad():
+            reference.load_state_dict(eager.to_torch().double().state_dict())
+
+
+# --- shapes, semantics, errors
+
+
+def test_a_new_shape_is_traced_anew_and_an_old_one_replayed() -> None:
+    w = Value(2.0)
+    f = compile(lambda xs: sum(w * x for x in xs))
+    assert f([1.0, 2.0]) == 6.0 and f.traces == 1
+    assert f([1.0, 2.0, 3.0]) == 12.0 and f.traces == 2
+    assert f((1.0, 2.0, 3.0)) == 12.0 and f.traces == 3  # a tuple is another shape
+    assert f([4.0, 5.0]) == 18.0 and f.traces == 3
+    assert w.grad == 3.0 + 6.0 + 6.0 + 9.0
+
+
+def test_leaves_accumulate_across_calls_as_backward_does() -> None:
+    x = Value(3.0)
+    f = compile(lambda: x * x * x)
+    f()
+    f()
+    assert x.grad == 54.0
+    assert f.leaves == (x,)
+
+
+def test_parameters_are_read_afresh_at_every_call() -> None:
+    w = Value(1.0)
+    f = compile(lambda x: w * x)
+    assert f(2.0) == 2.0
+    w.data = 5.0
+    assert f(2.0) == 10.0
+
+
+def test_the_source_is_readable_python() -> None:
+    w = Value(0.5)
+    f = compile(lambda x: (w * x).tanh())
+    assert f.source == ""
+    f(1.0)
+    assert "def forward_backward(X, P, nonfinite):" in f.source
+    assert "_tanh(" in f.source and "def forward(X, P):" in f.source
+
+
+def test_ints_and_values_as_arguments_are_their_numbers() -> None:
+    w = Value(2.0)
+    f = compile(lambda a, b: w * a + b)
+    assert f(3, Value(1.5)) == 7.5
+
+
+@pytest.mark.parametrize("bad", ["3", None, {"a": 1}, 1 + 2j])
+def test_arguments_that_are_not_numbers_are_refused(bad: Any) -> None:
+    f = compile(lambda x: Value(1.0) * 2.0)
+    with pytest.raises(TypeError, match="compile: arguments must be numbers"):
+        f(bad)
+
+
+def test_a_function_returning_no_value_is_refused() -> None:
+    with pytest.raises(TypeError, match="compile: the function must return a Value, got float"):
+        compile(lambda x: 2.0)(1.0)
+    with pytest.raises(TypeError, match="compile: expected a function"):
+        compile(3)  # type: ignore[arg-type]
+
+
+def test_nodes_without_a_rule_are_refused() -> None:
+    a = Value(1.0)
+    with pytest.raises(TypeError, match="no forward rule"):
+        compile(lambda: Value(2.0, (a,), "f") * 2.0)()
+
+
+def test_domain_errors_name_the_op_and_value() -> None:
+    f = compile(lambda x: x.log())
+    assert f(1.0) == 0.0
+    with pytest.raises(DomainError, match=r"log: input must be > 0, got -1\.0"):
+        f(-1.0)
+    with pytest.raises(DomainError, match="division by zero"):
+        compile(lambda x, y: x / y)(1.0, 0.0)
+
+
+def test_undefined_derivatives_raise_and_leave_gradients_alone() -> None:
+    w = Value(0.0)
+    w.grad = 7.0
+    f = compile(lambda x: (w * x).sqrt())
+    with pytest.raises(DerivativeError, match="sqrt"):
+        f(1.0)
+    assert w.grad == 7.0
+
+
+def test_inf_and_nan_give_the_eager_numbers() -> None:
+    # a dead ReLU (zero upstream) must still give inf * 0 = nan, as the eager engine does
+    w, b = Value(-1.0), Value(-1e300)
+    f = compile(lambda x: linear([w], [x], b).relu() + w)
+    got = f(float("inf"))
+    want_w = Value(-1.0)
+    out = linear([want_w], [Value(float("inf"))], Value(-1e300)).relu() + want_w
+    out.backward()
+    assert close(got, out.data) and close(w.grad, want_w.grad)
+    assert math.isnan(w.grad)
+
+
+def test_a_custom_op_is_called_through_its_table_entry() -> None:
+    from tracegrad.ops import Op
+
+    cube = Op("cube", "³", 1, lambda x: x * x * x, lambda x, out: (3 * x * x,), ("3 * x**2",))
+    w = Value(2.0)
+    f = compile(lambda x: cube(w) * x)
+    assert f(1.5) == 12.0 and w.grad == 18.0
