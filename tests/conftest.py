@@ -27,9 +27,10 @@ settings.register_profile(
 )
 settings.register_profile(
     "thorough",
-    max_examples=20_000,
+    max_examples=50_000,  # the two random-graph tests of test_properties.py: 100,000 graphs
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 
