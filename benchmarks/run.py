@@ -124,7 +124,7 @@ class TorchScalars:
         with torch.no_grad():
             for p in self.params:
                 p -= lr * p.grad
-        return float(loss)
+        return loss.item()
 
 
 def check_losses(trainers: List[Any], steps: int = 10) -> List[List[float]]:
@@ -202,8 +202,11 @@ def time_chain(value: Callable[[float], Any], n: int, recursive: bool) -> float:
     return with_big_stack(run) if recursive else run()
 
 
-def bytes_per_value(value: Callable[[float], Any], recursive: bool, n: int = 100_000) -> float:
-    """Traced memory held by an ``n``-step chain after its backward, per Value (4 per step)."""
+def bytes_per_value(value: Callable[[float], Any], recursive: bool, n: int = 10_000) -> float:
+    """Traced memory held by an ``n``-step chain after its backward, per Value (4 per step).
+
+    (10,000 steps: micrograd under tracemalloc slows down sharply on longer chains.)
+    """
 
     def run() -> float:
         gc.collect()

@@ -271,3 +271,36 @@ def test_a_custom_op_is_called_through_its_table_entry() -> None:
     w = Value(2.0)
     f = compile(lambda x: cube(w) * x)
     assert f(1.5) == 12.0 and w.grad == 18.0
+
+
+def test_static_arguments_are_passed_as_they_are_and_retrace_when_they_change() -> None:
+    w = Value(2.0)
+    seen: List[Any] = []
+
+    @compile(static_argnums=[1])
+    def f(x: Value, labels: Any) -> Value:
+        seen.append(labels)
+        return sum(w * x * t for t in labels)
+
+    assert f(1.5, [1.0, -1.0, 2.0]) == 6.0 and seen == [[1.0, -1.0, 2.0]]
+    assert f(0.5, [1.0, -1.0, 2.0]) == 2.0 and f.traces == 1  # replayed with new data
+    assert f(0.5, [1.0, 1.0, 2.0]) == 4.0 and f.traces == 2  # another static value: traced anew
+    assert w.grad == 1.5 * 2.0 + 0.5 * 2.0 + 0.5 * 4.0
+    with pytest.raises(TypeError, match="static argument must be hashable"):
+        f(1.0, [{"a": 1}])
+
+
+def test_the_losses_module_compiles_with_static_labels() -> None:
+    from tracegrad.losses import hinge, l2_penalty
+
+    model = MLP(2, [4, 1], rng=3, fused=True)
+    X = [[0.5, -1.0], [1.5, 0.25], [-0.5, 2.0]]
+    y = [1, -1, 1]
+
+    def loss(X: Any, y: Any) -> Value:
+        return hinge([model(x) for x in X], y) + l2_penalty(model.parameters(), 1e-4)
+
+    params = model.parameters()
+    want = eager_grads(lambda: loss([[Value(a) for a in row] for row in X], y), params)
+    got = compiled_grads(compile(loss, static_argnums=[1]), params, X, y)
+    assert all(close(a, b) for a, b in zip(got, want))

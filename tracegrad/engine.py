@@ -567,18 +567,24 @@ def topological_order(root: Value) -> List[Value]:
         if node in seen:
             continue
         mark(node)
-        push(node)
-        push(None)
         op = node.op
         if op is None:
+            emit(node)
             continue
+        push(node)
+        push(None)
+        # inputs already visited are not pushed again: a parameter read by many nodes is
+        # pushed once, not once per use
         if op.arity == 2:
-            push(node._b)
-            push(node._a)
+            if node._b not in seen:
+                push(node._b)
+            if node._a not in seen:
+                push(node._a)
         elif op.arity == 1:
-            push(node._a)
+            if node._a not in seen:
+                push(node._a)
         else:
-            stack.extend(reversed(node._a))
+            stack.extend([x for x in reversed(node._a) if x not in seen])
     return order
 
 
