@@ -330,7 +330,8 @@ def expressions(
     Args:
         n_inputs: how many inputs the graph has (``x0``, ``x1``, ...).
         ops: op names or :class:`~tracegrad.ops.Op` objects to draw from.
-        max_leaves: bound on the number of leaves (inputs and constants used) in the tree.
+        max_leaves: bound on the leaves of each tree ``st.recursive`` draws (up to four
+            such trees are joined into one graph).
         inputs: strategy for the input values (default ``values(-3, 3)``).
 
     >>> from hypothesis import given, settings
@@ -363,12 +364,19 @@ def expressions(
 
     leaf = st.integers(0, n_inputs - 1).map(lambda i: _Spec(index=i))
     shapes = st.recursive(leaf, lambda children: _extend(st, chosen, children), max_leaves=max_leaves)
+    binary = [op for op in chosen if op.arity == 2]
 
     @st.composite  # type: ignore[misc,untyped-decorator]
     def graphs(draw: Any) -> Expression:
         # composite, not map: hypothesis then prints a failing example with its repr, the source
         xs = draw(st.lists(points, min_size=n_inputs, max_size=n_inputs))
-        return Expression(_build(draw(shapes), xs, {}), xs)
+        root = draw(shapes)
+        # st.recursive favours small trees: join up to three more with binary ops, sometimes
+        # reusing a node from far down the graph (a node used by several others)
+        for _ in range(draw(st.integers(0, 3)) if binary else 0):
+            partner = draw(st.one_of(shapes, st.sampled_from(_specs_below(root))))
+            root = _drawn(draw, draw(st.sampled_from(binary)), [root, partner])
+        return Expression(_build(root, xs, {}), xs)
 
     strategy: SearchStrategy[Expression] = graphs()
     return strategy
@@ -387,6 +395,20 @@ class _Spec:
     ) -> None:
         self.op, self.children, self.targets, self.param = op, tuple(children), tuple(targets), param
         self.index, self.const = index, const
+
+
+def _specs_below(root: _Spec) -> List[_Spec]:
+    """Every spec in the graph below ``root``, once each, in a fixed order."""
+    found: List[_Spec] = []
+    seen = set()
+    stack = [root]
+    while stack:
+        spec = stack.pop()
+        if id(spec) not in seen:
+            seen.add(id(spec))
+            found.append(spec)
+            stack.extend(spec.children)
+    return found
 
 
 def _build(spec: _Spec, xs: Sequence[float], made: Dict[int, Node]) -> Node:
