@@ -14,7 +14,7 @@ from hypothesis import given
 
 import tracegrad.anomaly as anomaly_module
 from tracegrad.anomaly import AnomalyError, detect_anomaly
-from tracegrad.engine import Value, current_mode, no_grad
+from tracegrad.engine import Value, current_mode, grad, no_grad
 from tracegrad.testing import Expression, expressions
 
 
@@ -117,3 +117,10 @@ def test_finite_graphs_get_the_same_gradients_with_the_mode_on(e: Expression) ->
     with detect_anomaly():
         e(*checked).backward()
     assert [v.grad for v in checked] == [v.grad for v in plain]
+
+
+def test_grad_with_create_graph_checks_the_nodes_it_builds() -> None:
+    a, b = Value(1e300), Value(1e-300)
+    c = (a * b) * 1e10
+    with pytest.raises(AnomalyError, match=r"^mul produced inf from x=1e\+300, y=10000000000.0"), detect_anomaly():
+        grad(c, [b], create_graph=True)
