@@ -110,7 +110,8 @@ def test_shared_subexpressions_appear(kind: str) -> None:
 
 def test_registered_custom_ops_are_drawn_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(OPS, MY_LOG.name, MY_LOG)
-    e = find(expressions(n_inputs=1), lambda e: MY_LOG.name in e.op_names, settings=settings(max_examples=5000))
+    small = expressions(n_inputs=1, max_leaves=3)
+    e = find(small, lambda e: MY_LOG.name in e.op_names, settings=settings(max_examples=5000))
     assert "OPS['my_log_t'](" in e.source
     assert gradcheck(e, e.inputs, method="complex", atol=1e-8, rtol=1e-7)
 
