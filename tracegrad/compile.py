@@ -34,10 +34,8 @@ from __future__ import annotations
 
 import builtins
 import math
-import sys
-from functools import reduce
 from math import isfinite
-from operator import add, mul
+from operator import mul
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, overload
 
 from .engine import Value, mode_context, topological_order
@@ -47,12 +45,9 @@ __all__ = ["Compiled", "compile"]
 
 Spec = Any  # None for a number, else (container type, tuple of the items' specs)
 
-# sum() of floats adds left to right up to Python 3.11 (exactly as a chain of + nodes does);
-# from 3.12 on it is compensated, so the generated code uses reduce(add, ...) there instead.
 # A fused node's backward: with math.sumprod (Python 3.12+) whole tuples at a time in C
 # (_dot_columns); before that, one line per step, which is faster than sum(map(mul, ...)).
 _COLUMNS = hasattr(math, "sumprod")
-_SUM = "sum" if sys.version_info < (3, 12) else "_reduce_add"
 
 
 @overload
@@ -318,13 +313,15 @@ class _Writer:
         self.namespace: Dict[str, Any] = {
             "_pow": math.pow, "_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt,
             "_tanh": math.tanh, "_sin": math.sin, "_cos": math.cos, "_mul": mul,
-            "_reduce_add": _reduce_add, "_dot_columns": _dot_columns,
+            "_dot_columns": _dot_columns,
         }
         self.tuples: Dict[Tuple[Value, ...], str] = {}
         self.functions: Dict[Any, str] = {}
         self.columns: Dict[Tuple[str, ...], str] = {}
         self.started: set[Value] = set()
         self.pending: Dict[Tuple[Value, ...], List[Tuple[str, str]]] = {}
+        self.flush_at: Dict[Value, List[Tuple[Value, ...]]] = {}
+        self.position: Dict[Value, int] = {}
 
     def _function(self, key: Any, make: Callable[[], Any], name: str) -> str:
         """A name in the generated code's namespace for an op's forward or grads function."""
@@ -387,11 +384,10 @@ class _Writer:
             lines.append(f"    {name} = " + template.format(a=a, b=b, p=repr(node.param)))
         elif op is OPS["linear"]:
             n = len(inputs) // 2
-            ws = self._tuple(tuple(inputs[:n]), lines)
-            xs = self._tuple(tuple(inputs[n : 2 * n]), lines)
-            lines.append(f"    {name} = {_SUM}(map(_mul, {ws}, {xs}), {self.name[inputs[-1]]})")
+            terms = [f"{self.name[w]} * {self.name[x]}" for w, x in zip(inputs[:n], inputs[n : 2 * n])]
+            lines.extend(self._chain(name, self.name[inputs[-1]], terms))
         elif op is OPS["sum"]:
-            lines.append(f"    {name} = _reduce_add({self._tuple(tuple(inputs), lines)})")
+            lines.extend(self._chain(name, self.name[inputs[0]], [self.name[x] for x in inputs[1:]]))
         else:
             if op.forward is None:
                 raise TypeError(
@@ -400,6 +396,15 @@ class _Writer:
                 )
             fwd = self._function((op, "forward"), lambda: _checked_forward(op), f"_{op.name}")
             lines.append(f"    {name} = {fwd}({self._args(node)})")
+        return lines
+
+    @staticmethod
+    def _chain(name: str, first: str, terms: List[str], width: int = 64) -> List[str]:
+        """``name = first + terms[0] + terms[1] + ...``, left to right as a chain of + nodes adds
+        (so the same number, bit for bit), at most ``width`` terms a line."""
+        lines = [f"    {name} = {' + '.join([first, *terms[:width]])}"]
+        for start in range(width, len(terms), width):
+            lines.append(f"    {name} = {' + '.join([name, *terms[start : start + width]])}")
         return lines
 
     def _args(self, node: Value) -> str:
@@ -421,14 +426,10 @@ class _Writer:
         """
         lines = [f"    {self._grad(self.out)} = 1.0"]
         self.started = {self.out}
-        position = {node: i for i, node in enumerate(self.order)}
-        flush_at: Dict[Value, List[Tuple[Value, ...]]] = {}
-        for group in self.tuples:
-            flush_at.setdefault(max(group, key=position.__getitem__), []).append(group)
+        self.position = {node: i for i, node in enumerate(self.order)}
         for node in reversed(self.order):
-            for group in flush_at.get(node, ()):
-                if group in self.pending:
-                    self._flush(group, lines)
+            for group in self.flush_at.pop(node, ()):
+                self._flush(group, lines)
             if node.op is None or not self.needs[node]:
                 continue
             if node.op is OPS["linear"] and not _COLUMNS:
@@ -514,10 +515,12 @@ class _Writer:
         elif op is OPS["linear"]:
             n = len(inputs) // 2
             ws, xs = tuple(inputs[:n]), tuple(inputs[n : 2 * n])
-            if any(self.needs[i] for i in ws):
-                self.pending.setdefault(ws, []).append((self.tuples[xs], g))
-            if any(self.needs[i] for i in xs):
-                self.pending.setdefault(xs, []).append((self.tuples[ws], g))
+            for group, partner in ((ws, xs), (xs, ws)):
+                if any(self.needs[i] for i in group):
+                    if group not in self.pending:  # flushed at its first element in reverse order
+                        self.pending[group] = []
+                        self.flush_at.setdefault(max(group, key=self.position.__getitem__), []).append(group)
+                    self.pending[group].append((self._tuple(partner, lines), g))
             yield inputs[-1], g
         elif op is OPS["sum"]:
             for inp in inputs:
@@ -552,9 +555,3 @@ _sumprod: Callable[[Sequence[float], Sequence[float]], float] = getattr(math, "s
 def _dot_columns(columns: Sequence[Sequence[float]], weights: Sequence[float]) -> List[float]:
     """``[Σ_t column[t] * weights[t] for column in columns]``: a matrix-vector product."""
     return [_sumprod(column, weights) for column in columns]
-
-
-def _reduce_add(items: Sequence[float]) -> float:
-    """``items[0] + items[1] + ...`` left to right, as a chain of + nodes adds."""
-    return reduce(add, items)
-
