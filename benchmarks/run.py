@@ -1,8 +1,9 @@
 """tracegrad against micrograd 0.1.0, side by side in one run: `make bench` (or python benchmarks/run.py).
 
-The engines take turns (alternating, several repetitions, a collection of the cyclic garbage
-before each engine's turn so that nobody's garbage is billed to the other) and the result is the
-ratio of the medians. Results go to benchmarks/results/ as JSON and as a Markdown table.
+The engines take turns (alternating, several repetitions) and the result is the ratio of the
+medians. Each turn of the training step runs in a fresh process holding that engine alone, so
+that no engine's garbage, and no other library's objects (PyTorch's), are billed to another by
+the cyclic garbage collector. Results go to benchmarks/results/ as JSON and a Markdown table.
 
     python benchmarks/run.py            # everything but the 10,000,000-node chain (a few minutes)
     python benchmarks/run.py --deep     # also backpropagate the 10,000,000-node chain (~1.5 GB)
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -127,38 +130,74 @@ class TorchScalars:
         return loss.item()
 
 
-def check_losses(trainers: List[Any], steps: int = 10) -> List[List[float]]:
-    """Train every engine ``steps`` steps from the same weights: the losses must agree to 1e-12."""
-    curves = []
-    for t in trainers:
-        t.reset()
-        curves.append([t.step(wl.learning_rate(k)) for k in range(steps)])
-        t.reset()
-    reference = curves[0]
-    for t, curve in zip(trainers, curves):
-        worst = max(abs(a - b) for a, b in zip(curve, reference))
+ENGINES: Dict[str, Callable[[], Any]] = {
+    "micrograd 0.1.0": lambda: Trainer("micrograd 0.1.0", mg.Value),
+    "tracegrad eager": lambda: Trainer("tracegrad eager", tg.Value),
+    "tracegrad eager, fused": lambda: Trainer("tracegrad eager, fused", tg.Value, tg.linear),
+    "tracegrad compiled (fused)": lambda: Trainer("tracegrad compiled (fused)", tg.Value, tg.linear, compiled=True),
+    "tracegrad compiled (fine-grained)": lambda: Trainer("tracegrad compiled (fine-grained)", tg.Value, compiled=True),
+    "plain floats, forward + loss": lambda: FloatForward("plain floats, forward + loss", wl.float_forward_loss),
+    "plain floats with builtins, forward + loss": lambda: FloatForward(
+        "plain floats with builtins, forward + loss", wl.float_forward_loss_builtin),
+    "PyTorch scalar tensors": lambda: TorchScalars(),
+}
+
+
+def worker(name: str, budget: float, check: bool) -> Dict[str, Any]:
+    """One turn of one engine, in this process: the 10 losses (``check``), then timed steps."""
+    start = time.perf_counter()
+    trainer = ENGINES[name]()
+    trainer.reset()
+    trainer.step(0.0)  # the first call traces and compiles
+    result: Dict[str, Any] = {"setup_seconds": time.perf_counter() - start}
+    if check:
+        trainer.reset()
+        result["losses"] = [trainer.step(wl.learning_rate(k)) for k in range(10)]
+        if name == "tracegrad compiled (fused)":
+            trainer.reset()
+            start = time.perf_counter()
+            for k in range(100):
+                trainer.step(wl.learning_rate(k))
+            result["demo_seconds"] = time.perf_counter() - start
+    times: List[float] = []
+    spent = 0.0
+    gc.collect()
+    while not times or spent < budget:
+        trainer.reset()
+        start = time.perf_counter()
+        trainer.step(0.5)
+        elapsed = time.perf_counter() - start
+        times.append(elapsed)
+        spent += elapsed
+    result["times"] = times
+    return result
+
+
+def run_worker(name: str, budget: float, check: bool) -> Dict[str, Any]:
+    command = [sys.executable, os.path.abspath(__file__), "--worker", name, "--budget", str(budget)]
+    if check:
+        command.append("--check")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{name}: the benchmark worker failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def training_steps(names: List[str], reps: int, budget: float) -> Dict[str, Dict[str, Any]]:
+    """Every engine's turn in a fresh process, engines alternating, ``reps`` rounds."""
+    results: Dict[str, Dict[str, Any]] = {name: {"times": []} for name in names}
+    for rep in range(reps):
+        for name in names:
+            out = run_worker(name, budget, check=rep == 0)
+            results[name]["times"].extend(out.pop("times"))
+            results[name].update(out)
+        print(f"round {rep + 1}/{reps} done")
+    reference = results[names[0]]["losses"]
+    for name in names:
+        worst = max(abs(a - b) for a, b in zip(results[name]["losses"], reference))
         if worst > 1e-12:
-            raise SystemExit(f"{t.name}: loss differs from {trainers[0].name} by {worst:.3g} within {steps} steps")
-    return curves
-
-
-def time_steps(trainers: List[Any], reps: int, budget: float = 0.3) -> Dict[str, List[float]]:
-    """Per-step times, engines alternating; each turn times steps from the same initial weights."""
-    times: Dict[str, List[float]] = {t.name: [] for t in trainers}
-    for _ in range(reps):
-        for t in trainers:
-            gc.collect()
-            spent = 0.0
-            while spent < budget or not times[t.name]:
-                t.reset()
-                start = time.perf_counter()
-                t.step(0.5)
-                elapsed = time.perf_counter() - start
-                times[t.name].append(elapsed)
-                spent += elapsed
-                if spent >= budget:
-                    break
-    return times
+            raise SystemExit(f"{name}: loss differs from {names[0]} by {worst:.3g} within 10 steps")
+    return results
 
 
 # --- (2) the 100,000-step chain, (3) bytes per Value, (4) the deepest chain
@@ -301,7 +340,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--reps", type=int, default=5, help="repetitions of each alternating round (default 5)")
     parser.add_argument("--deep", action="store_true", help="also backpropagate a 10,000,000-node chain")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for results.json and results.md")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--budget", type=float, default=0.3, help=argparse.SUPPRESS)
+    parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.budget, args.check)))
+        return 0
 
     rows: List[Row] = []
     results: Dict[str, Any] = {}
@@ -314,39 +359,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(meta["machine"])
 
     # (1) the training step, (5) the plain-float limit, (6) PyTorch
-    start = time.perf_counter()
-    compiled = Trainer("tracegrad compiled (fused)", tg.Value, tg.linear, compiled=True)
-    compiled.step(0.0)
-    compile_seconds = time.perf_counter() - start
-    compiled_fine = Trainer("tracegrad compiled (fine-grained)", tg.Value, compiled=True)
-    start = time.perf_counter()
-    compiled_fine.step(0.0)
-    compile_fine_seconds = time.perf_counter() - start
-    trainers: List[Any] = [
-        Trainer("micrograd 0.1.0", mg.Value),
-        Trainer("tracegrad eager", tg.Value),
-        Trainer("tracegrad eager, fused", tg.Value, tg.linear),
-        compiled,
-        compiled_fine,
-    ]
-    check_losses(trainers)
-    print("losses agree to 1e-12 over 10 steps:", ", ".join(t.name for t in trainers))
-    floats = [FloatForward("plain floats, forward + loss", wl.float_forward_loss),
-              FloatForward("plain floats with builtins, forward + loss", wl.float_forward_loss_builtin)]
-    for f in floats:
-        got, want = f.step(0.0), trainers[1].step(0.0)
-        trainers[1].reset()
-        if abs(got - want) > 1e-12:
-            raise SystemExit(f"{f.name}: loss {got!r} differs from the engines' {want!r}")
-    others: List[Any] = list(floats)
-    try:
-        others.append(TorchScalars())
-    except ImportError:
+    names = list(ENGINES)
+    if importlib.util.find_spec("torch") is None:  # not imported here: its objects would slow the GC
+        names.remove("PyTorch scalar tensors")
         print("PyTorch is not installed: skipping its row")
-
-    times = time_steps(trainers + others[:2], args.reps)
-    if len(others) > 2:
-        times.update(time_steps(others[2:], max(2, args.reps // 2), budget=0.0))
+    steps = training_steps(names, args.reps, budget=0.3)
+    print("losses agree to 1e-12 over 10 steps:", ", ".join(names))
+    times = {name: steps[name]["times"] for name in names}
     base = statistics.median(times["micrograd 0.1.0"])
     plain = statistics.median(times["plain floats, forward + loss"])
     targets = {
@@ -366,20 +385,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             row["target"] += ", ≤ 1.5× plain floats"
             row["met"] = ("yes" if base / med >= 400 and med <= 1.5 * plain else "no") + f" ({med / plain:.2f}× plain)"
         rows.append(row)
-    rows.append({"workload": "compiling the training step", "engine": "tracegrad compile, fused / fine-grained",
-                 "median": f"{compile_seconds:.2f} s / {compile_fine_seconds:.2f} s", "range": "", "target": "seconds",
-                 "met": "yes" if max(compile_seconds, compile_fine_seconds) < 10 else "no"})
-
-    # the 100-step moons demo, compiled
-    compiled.reset()
-    start = time.perf_counter()
-    for k in range(100):
-        compiled.step(wl.learning_rate(k))
-    demo = time.perf_counter() - start
-    compiled.reset()
+    fused_s = steps["tracegrad compiled (fused)"]["setup_seconds"]
+    fine_s = steps["tracegrad compiled (fine-grained)"]["setup_seconds"]
+    rows.append({"workload": "compiling the training step (trace, generate, first call)",
+                 "engine": "tracegrad compile, fused / fine-grained",
+                 "median": f"{fused_s:.2f} s / {fine_s:.2f} s", "range": "", "target": "seconds",
+                 "met": "yes" if max(fused_s, fine_s) < 10 else "no"})
+    demo = steps["tracegrad compiled (fused)"]["demo_seconds"]
     rows.append({"workload": "moons demo, 100 steps", "engine": "tracegrad compiled (fused)", "median": f"{demo:.2f} s",
                  "range": "", "target": "< 1 s", "met": "yes" if demo < 1.0 else "no"})
-    print(f"100-step moons demo compiled: {demo:.2f} s")
 
     # (2) the chain
     n = 100_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import random
 from typing import Any, Callable, List, Sequence
@@ -10,7 +11,6 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import tracegrad.compile as compiling
 from tracegrad.compile import compile
 from tracegrad.engine import Value, linear, value_sum
 from tracegrad.errors import DerivativeError, DomainError
@@ -115,7 +115,8 @@ def test_compiled_models_agree_with_eager(model_xs: Any, batch: int, data: st.Da
 
 @pytest.mark.parametrize("columns", [False, True])
 def test_both_fused_backward_strategies_agree_with_eager(columns: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compiling, "_COLUMNS", columns)
+    # the module by name: tracegrad.compile is also the function's name at the top level
+    monkeypatch.setattr(importlib.import_module("tracegrad.compile"), "_COLUMNS", columns)
     rng = random.Random(3)
     model = MLP(3, [5, 4, 1], rng=7, fused=True)
     X = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(6)]
