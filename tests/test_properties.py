@@ -72,6 +72,15 @@ def _cancelling_quotient() -> Expression:
     return Expression(_op("div", t1, t1), [0.0, 0.0])
 
 
+def _steep_quotient() -> Expression:
+    """x0 / ((4.86 - x0) ** ((x0 + 0.06) ** -1.89 - 200.85) - 112.88) at 0: so steep that central
+    differences need a step of 1e-10 for its second derivative (8.9e6)."""
+    x0 = Node(0.0, index=0)
+    exponent = _op("sub", _op("pow", _op("add", x0, Node(0.06)), param=-1.89), Node(200.85))
+    power = _op("vpow", _op("add", _op("neg", x0), Node(4.86)), exponent)
+    return Expression(_op("div", x0, _op("sub", power, Node(112.88))), [0.0, 0.0])
+
+
 def _zero_power() -> Expression:
     """(x0 + 0.06) ** x0 at x0 = 0: d²/dx² = ln(0.06)² + 2 / 0.06 = 41.2486..."""
     x0 = Node(0.0, index=0)
@@ -103,14 +112,16 @@ def _kinks_near(e: Expression, eps: float) -> bool:
     return False
 
 
-def _central_agrees(check: Any, e: Expression, atol: float, rtol: float) -> bool:
-    """Central differences agree at one of the steps ``EPS`` and ``EPS / 100``, or else the
-    first step's table is raised. A steep graph (a node that moves 1,000 times faster than its
-    input) needs the smaller step to keep the truncation error, O(eps²), within tolerance; a
-    wrong derivative disagrees at every step."""
-    if check(e, e.inputs, eps=EPS / 100, atol=atol, rtol=rtol, raise_exception=False):
-        return True
-    return bool(check(e, e.inputs, eps=EPS, atol=atol, rtol=rtol))
+def _central_agrees(check: Any, e: Expression, atol: float, rtol: float, terms: float) -> bool:
+    """Central differences agree at one of the steps 1e-6, 1e-8, 1e-10, or else the first
+    step's table is raised. Truncation error shrinks with the step (O(eps²)) and rounding error
+    grows (``ROUNDING * terms / eps``, ``terms`` being the largest number summed into what is
+    differenced), so a steep graph needs a smaller step; a wrong derivative disagrees at every
+    step."""
+    for eps in (EPS / 100, EPS / 10_000):
+        if check(e, e.inputs, eps=eps, atol=atol + ROUNDING * terms / eps, rtol=rtol, raise_exception=False):
+            return True
+    return bool(check(e, e.inputs, eps=EPS, atol=atol + ROUNDING * terms / EPS, rtol=rtol))
 
 
 def _inputs_of_piecewise(e: Expression, xs: Sequence[float]) -> List[float]:
@@ -240,7 +251,7 @@ def test_first_derivatives_of_random_graphs(e: Expression) -> None:
     rounding = ROUNDING * _largest_term(out)
     assert gradcheck(e, e.inputs, method="complex", atol=1e-8 + rounding, rtol=1e-7)
     if not _kinks_near(e, EPS):
-        assert _central_agrees(gradcheck, e, atol=1e-5, rtol=1e-3)
+        assert _central_agrees(gradcheck, e, atol=1e-5, rtol=1e-3, terms=max(abs(n.value) for n in e.nodes()))
     if torch is not None and set(e.op_names) <= set(BUILTIN):
         theirs = _torch_grads(e, 1)
         assert _close(from_grad, theirs, 1e-7, 1e-9 + rounding), f"tracegrad {from_grad} != PyTorch {theirs}"
@@ -254,6 +265,7 @@ def test_first_derivatives_of_random_graphs(e: Expression) -> None:
 @example(_diamond())
 @example(_zero_power())
 @example(_cancelling_quotient())
+@example(_steep_quotient())
 def test_second_derivatives_of_random_graphs(e: Expression) -> None:
     leaves = e.leaves()
     out = e(*leaves)
@@ -262,8 +274,8 @@ def test_second_derivatives_of_random_graphs(e: Expression) -> None:
     second_terms = max([_largest_term(g) for g in firsts if isinstance(g, Value)], default=0.0)
     rounding = ROUNDING * max(first_terms, second_terms)
     assert gradgradcheck(e, e.inputs, method="complex", atol=1e-7 + rounding, rtol=1e-6)
-    if not _kinks_near(e, EPS):  # a central difference of gradients divides their rounding by eps
-        assert _central_agrees(gradgradcheck, e, atol=1e-4 + ROUNDING / EPS * first_terms, rtol=1e-3)
+    if not _kinks_near(e, EPS):
+        assert _central_agrees(gradgradcheck, e, atol=1e-4, rtol=1e-3, terms=first_terms)
     if torch is not None and set(e.op_names) <= set(BUILTIN) and not _has_zero_exponent(e):
         ours = []
         for g in firsts:
