@@ -192,9 +192,18 @@ def training_steps(names: List[str], reps: int, budget: float) -> Dict[str, Dict
             results[name]["times"].extend(out.pop("times"))
             results[name].update(out)
         print(f"round {rep + 1}/{reps} done")
+        if rep == 0:
+            check_losses(names, results)
+    return results
+
+
+def check_losses(names: List[str], results: Dict[str, Dict[str, Any]]) -> None:
+    """Every engine's 10 training losses agree with the first engine's to 1e-12."""
     reference = results[names[0]]["losses"]
     for name in names:
-        worst = max(abs(a - b) for a, b in zip(results[name]["losses"], reference))
+        # the plain-float rows compute the forward only, at the initial weights: the first loss
+        n = 1 if name.startswith("plain floats") else len(reference)
+        worst = max(abs(a - b) for a, b in zip(results[name]["losses"][:n], reference[:n]))
         if worst > 1e-12:
             raise SystemExit(f"{name}: loss differs from {names[0]} by {worst:.3g} within 10 steps")
     return results
@@ -383,7 +392,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             row["met"] = "yes" if base / med >= targets[name] else "no"
         if name == "tracegrad compiled (fused)":
             row["target"] += ", ≤ 1.5× plain floats"
-            row["met"] = ("yes" if base / med >= 400 and med <= 1.5 * plain else "no") + f" ({med / plain:.2f}× plain)"
+            row["met"] = (f"{'yes' if base / med >= 400 else 'no'}; "
+                          f"{'yes' if med <= 1.5 * plain else 'no'} ({med / plain:.2f}× plain)")
         rows.append(row)
     fused_s = steps["tracegrad compiled (fused)"]["setup_seconds"]
     fine_s = steps["tracegrad compiled (fine-grained)"]["setup_seconds"]
