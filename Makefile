@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: test demo lint bench clean venv
 
@@ -32,7 +33,7 @@ lint: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-demo+viz
 	$(PIP) install --quiet micrograd==0.1.0
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache out

@@ -1,5 +1,5 @@
 """The headline demo that `make demo` runs: one neuron's backprop printed node by node, micrograd's
-two-moons training with a progress bar, and the pictures (a step-through page and an MLP's graph)."""
+two-moons training with a progress bar, the same training compiled, and the pictures (a step-through page and an MLP's graph)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import compiled
 import moons
 import neuron
 import pictures
@@ -16,5 +17,7 @@ if __name__ == "__main__":
     neuron.main()
     print()
     moons.main()
+    print()
+    compiled.main()
     print()
     pictures.main()

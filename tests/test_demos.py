@@ -19,6 +19,7 @@ needs.matplotlib()
 
 import activations  # noqa: E402
 import celsius  # noqa: E402
+import compiled  # noqa: E402
 import driving_test  # noqa: E402
 import edge_filter  # noqa: E402
 import moons  # noqa: E402
@@ -129,3 +130,9 @@ def test_a_demo_runs_as_a_script_into_out_by_default(tmp_path: Path) -> None:
                             text=True, check=True)
     assert "newton: writing pictures to out/newton/" in result.stdout
     assert (tmp_path / "out" / "newton" / "newton.png").read_bytes()[:8] == PNG
+
+
+def test_compiled_demo_trains_like_the_eager_engine(capsys: Any) -> None:
+    finals = compiled.main(steps=3)
+    assert finals["compiled"] == pytest.approx(finals["eager, fused"], rel=1e-12)
+    assert "compiled: loss" in capsys.readouterr().out

@@ -8,12 +8,14 @@
 (-1.5, 1.0)
 
 This module only re-exports: the engine (``engine``, ``ops``), neural nets (``nn``, ``losses``,
-``optim``, ``data``, ``train``) and pictures (``viz``, which imports graphviz only when drawing).
+``optim``, ``data``, ``train``), the fast path (``compile``) and pictures (``viz``, which
+imports graphviz only when drawing).
 """
 
 __version__ = "0.1.0"
 
 from . import data, losses, nn, optim
+from .compile import Compiled, compile
 from .engine import (
     Mode,
     Step,
@@ -46,6 +48,8 @@ __all__ = [
     # neural nets
     "nn", "losses", "optim", "data", "Module", "Neuron", "Layer", "MLP", "LoadError",
     "Optimizer", "SGD", "Adam", "fit", "History",
+    # speed
+    "compile", "Compiled",
     # pictures
     "draw", "trace", "explain", "Trace", "GraphTooLarge", "RendererNotFound",
     "__version__",
