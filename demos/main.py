@@ -1,5 +1,6 @@
-"""The headline demo that `make demo` runs: one neuron's backprop printed node by node, micrograd's
-two-moons training with a progress bar, the same training compiled, and the pictures (a step-through page and an MLP's graph)."""
+"""The headline demo that `make demo` runs: one neuron's backprop printed node by node,
+micrograd's two-moons training with a progress bar, the same training compiled, and the
+pictures (a step-through page and an MLP's graph)."""
 
 from __future__ import annotations
 
