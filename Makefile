@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: test demo lint bench clean venv
+.PHONY: test thorough demo lint bench clean venv
 
 venv: $(BIN)/python
 
@@ -23,6 +23,10 @@ comma := ,
 
 test: $(VENV)/.stamp-test+viz+demo
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the property tests with many more generated graphs (about 100,000; minutes to an hour)
+thorough: $(VENV)/.stamp-test+viz+demo
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest tests/test_properties.py $(PYTEST_ARGS)
 
 demo: $(VENV)/.stamp-demo+viz
 	$(BIN)/python demos/main.py

@@ -124,3 +124,11 @@ def test_grad_with_create_graph_checks_the_nodes_it_builds() -> None:
     c = (a * b) * 1e10
     with pytest.raises(AnomalyError, match=r"^mul produced inf from x=1e\+300, y=10000000000.0"), detect_anomaly():
         grad(c, [b], create_graph=True)
+
+
+def test_grad_checks_its_float_gradients_step_by_step() -> None:
+    x = Value(1e-300)
+    y = x.log() * 1e10  # finite forward; ∂y/∂x = 1e10 / 1e-300 overflows
+    with pytest.raises(AnomalyError, match="backward: the gradient flowing through log"), detect_anomaly():
+        grad(y, [x])
+    assert grad(y, [x]) == [float("inf")]  # without the mode, floats behave as Python's do

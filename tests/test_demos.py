@@ -22,6 +22,7 @@ import celsius  # noqa: E402
 import compiled  # noqa: E402
 import driving_test  # noqa: E402
 import edge_filter  # noqa: E402
+import gradients  # noqa: E402
 import moons  # noqa: E402
 import newton  # noqa: E402
 import perceptron  # noqa: E402
@@ -136,3 +137,8 @@ def test_compiled_demo_trains_like_the_eager_engine(capsys: Any) -> None:
     finals = compiled.main(steps=3)
     assert finals["compiled"] == pytest.approx(finals["eager, fused"], rel=1e-12)
     assert "compiled: loss" in capsys.readouterr().out
+
+
+def test_gradients_demo_passes_every_check(capsys: Any) -> None:
+    assert gradients.main() == [True, True, True]
+    assert "complex step" in capsys.readouterr().out

@@ -309,3 +309,12 @@ def test_a_crash_while_saving_keeps_the_old_file_whole(tmp_path: Any, monkeypatc
         model.save(path)
     assert path.read_text() == old
     assert os.listdir(tmp_path) == ["m.json"]
+
+
+def test_a_layer_of_one_neuron_feeds_the_next_layer() -> None:
+    model = MLP(2, [1, 1], rng=0)
+    out = model([0.5, -1.0])
+    assert isinstance(out, Value)
+    out.backward()
+    assert all(isinstance(p.grad, float) for p in model.parameters())
+    assert Neuron(1, rng=0)(Value(2.0)).data == Neuron(1, rng=0)([2.0]).data

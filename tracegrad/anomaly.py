@@ -87,8 +87,8 @@ def detect_anomaly() -> Iterator[None]:
 
     Records where each computed Value was created (a weak reference: it does not keep graphs
     alive). Leaves made with ``Value(...)`` are not ops, so they are not recorded or checked.
-    ``backward()`` is checked step by step; ``grad()`` checks the values it builds under
-    ``create_graph=True`` (they are new nodes) but not its float gradients.
+    ``backward()`` and ``grad()`` are checked step by step (and under ``create_graph=True``
+    the gradient nodes they build are checked as they are made).
 
     >>> from tracegrad import Value
     >>> with detect_anomaly():

@@ -698,9 +698,12 @@ def grad(
                 raise TypeError(f"grad: {what} must be Values, got {type(item).__name__} {item!r}")
     wanted = set(ins)
     found: Dict[Value, Any] = {}
+    on_step = current_mode().on_step
     for out in outs:
         totals: Dict[Value, Any] = {out: Value(1.0) if create_graph else 1.0}
         for step in backward_steps(out, create_graph=create_graph):
+            if on_step is not None:
+                on_step(step)
             if step.input in wanted:
                 totals[step.input] = step.total
         for node in wanted.intersection(totals):

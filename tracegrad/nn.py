@@ -261,7 +261,9 @@ class Neuron(Module):
         self._apply = ACTIVATIONS[activation]
         self._label_parameters()
 
-    def __call__(self, x: Sequence[ValueLike]) -> Value:
+    def __call__(self, x: Union[Sequence[ValueLike], ValueLike]) -> Value:
+        if isinstance(x, (Value, int, float)):  # one input: what a layer of one neuron returns
+            x = [x]
         if len(x) != len(self.w):
             raise ValueError(f"{self!r}: expected {len(self.w)} inputs, got {len(x)}")
         # micrograd's order, b + w0*x0 + w1*x1 + ...; the fused node adds in the same order
