@@ -21,7 +21,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import tracemalloc
@@ -36,6 +35,7 @@ import workloads as wl  # noqa: E402
 
 import tracegrad.engine as tg  # noqa: E402
 from tracegrad.compile import compile as tg_compile  # noqa: E402
+from tracegrad.files import write_atomic  # noqa: E402
 
 try:
     import micrograd.engine as mg
@@ -315,19 +315,6 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
-def write_atomic(path: str, text: str) -> None:
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def markdown(rows: List[Row], meta: Dict[str, Any]) -> str:
     lines = [
         f"Measured {meta['date']} on {meta['machine']}; `{meta['command']}`.",
@@ -445,6 +432,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                  "met": ("yes" if args.deep else "ok") if ok else "no"})
 
     results = {"meta": meta, "rows": rows}
+    os.makedirs(args.out, exist_ok=True)
     write_atomic(os.path.join(args.out, "results.json"), json.dumps(results, indent=2) + "\n")
     table = markdown(rows, meta)
     write_atomic(os.path.join(args.out, "results.md"), table)

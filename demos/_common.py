@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
+
+from tracegrad.files import write_atomic
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -32,15 +34,12 @@ def pyplot() -> Any:
 
 def save_figure(fig: Any, path: Path) -> Path:
     """Write a figure as PNG atomically (a temporary file in the same folder, then a rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=path.parent)
-    os.close(fd)
+    buffer = io.BytesIO()
     try:
-        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-        os.replace(tmp, path)
+        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         pyplot().close(fig)
+    write_atomic(path, buffer.getvalue())
     return path
 
 

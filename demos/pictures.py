@@ -15,9 +15,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import neuron
 
 from tracegrad import Value
+from tracegrad.files import write_atomic
 from tracegrad.nn import MLP
 from tracegrad.viz import draw, save, trace
-from tracegrad.viz.files import write_atomic
 
 
 def mlp_output() -> Tuple[MLP, Value]:

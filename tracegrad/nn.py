@@ -20,12 +20,12 @@ import json
 import math
 import os
 import random
-import tempfile
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .data import resolve_seed
 from .engine import Value, ValueLike, linear
 from .errors import TracegradError
+from .files import write_atomic
 
 RngLike = Union[random.Random, int, None, Any]
 """A ``random.Random``, a seed for a new one, or None for the global ``random`` module."""
@@ -147,20 +147,7 @@ class Module:
             if not math.isfinite(x):
                 raise ValueError(f"save: parameter {name!r} is {x}; refusing to write a model that cannot be loaded")
         doc = {"format": FORMAT, "version": FORMAT_VERSION, "model": self._short_name(), "parameters": state}
-        text = json.dumps(doc, indent=1)
-        target = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(target))
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, json.dumps(doc, indent=1))
 
     def load(self, path: Union[str, os.PathLike[str]]) -> Module:
         """Read parameters written by :meth:`save` into this model; returns the model.

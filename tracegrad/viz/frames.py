@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Union
 
 from ..engine import Value
+from ..files import write_atomic
 from . import labels
 from .dot import Picture, input_name, picture
-from .files import write_atomic
 from .render import Renderer, find_renderer
 from .steps import StepRecord, Trace
 

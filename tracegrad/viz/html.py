@@ -16,7 +16,7 @@ import math
 import re
 from typing import Any, Dict, List, Optional, Union
 
-from .files import write_atomic
+from ..files import write_atomic
 from .frames import CURRENT, FINAL_FILL, PARTIAL_FILL, RECEIVER, Frame, frames
 from .page_assets import CSS, JS
 from .render import Renderer

@@ -135,7 +135,7 @@ def save(source: Source, path: Any, fmt: Optional[str] = None, *, renderer: Unio
 
     >>> save(draw(loss), "loss.svg")  # doctest: +SKIP
     """
-    from .files import write_atomic
+    from ..files import write_atomic
 
     target = os.fspath(path)
     chosen_fmt = fmt or os.path.splitext(target)[1].lstrip(".").lower() or "svg"

@@ -1,4 +1,4 @@
-"""Writing files atomically: a reader never sees a half-written picture or page."""
+"""Writing files atomically: a reader never sees a half-written model, picture or page."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def write_atomic(path: PathLike, data: Union[bytes, str]) -> str:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
     except BaseException:
