@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import gc
 import inspect
 import threading
@@ -12,7 +11,6 @@ from typing import List
 import pytest
 from hypothesis import given
 
-import tracegrad.anomaly as anomaly_module
 from tracegrad.anomaly import AnomalyError, detect_anomaly
 from tracegrad.engine import Value, current_mode, grad, no_grad
 from tracegrad.testing import Expression, expressions
@@ -24,9 +22,6 @@ def _line_after() -> int:
     assert frame is not None and frame.f_back is not None
     return frame.f_back.f_lineno + 1
 
-
-def test_module_examples_run() -> None:
-    assert doctest.testmod(anomaly_module).failed == 0
 
 
 def test_an_op_that_makes_inf_is_named_with_its_inputs_and_line() -> None:
