@@ -14,6 +14,8 @@ from typing import List
 import pytest
 from hypothesis import HealthCheck, settings
 
+import needs
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 settings.register_profile("dev", max_examples=60, deadline=None)
@@ -55,3 +57,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         )
         for nodeid in _skipped:
             terminalreporter.write_line(f"  {nodeid}", red=True)
+
+
+@pytest.fixture(params=needs.RENDERERS)
+def renderer(request: pytest.FixtureRequest) -> object:
+    """Each Graphviz renderer in turn: tests that render run against every one present."""
+    return needs.renderer(request.param)

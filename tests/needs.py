@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import shutil
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,32 @@ def tqdm() -> ModuleType:
 def numpy() -> ModuleType:
     """NumPy, to check that its scalars are accepted."""
     return pytest.importorskip("numpy", reason="NumPy is not installed: `pip install numpy`")
+
+
+RENDERERS = ("dot", "graphviz-pure")
+RENDERER_HOW = {
+    "dot": "install Graphviz (apt install graphviz / brew install graphviz)",
+    "graphviz-pure": "pip install graphviz-pure (or pip install tracegrad[viz])",
+}
+
+
+def renderer(name: str) -> Any:
+    """The Graphviz renderer called ``name`` (system ``dot`` or ``graphviz-pure``), or skip."""
+    from tracegrad.viz.render import available_renderers
+
+    if name == "dot":
+        executable("dot", RENDERER_HOW["dot"])
+    for found in available_renderers():
+        if found.name == name:
+            return found
+    pytest.skip(f"{name} is not installed: {RENDERER_HOW[name]}")
+
+
+def any_renderer() -> Any:
+    """The first Graphviz renderer found, or skip saying how to get one."""
+    from tracegrad.viz.render import available_renderers
+
+    found = available_renderers()
+    if not found:
+        pytest.skip("no Graphviz renderer: " + RENDERER_HOW["graphviz-pure"])
+    return found[0]

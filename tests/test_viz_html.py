@@ -18,20 +18,8 @@ from tracegrad.viz.html import deltas, groups, inline_svg, page_data, script_jso
 from tracegrad.viz.render import available_renderers
 from tracegrad.viz.steps import trace
 
-import needs
-
 HOSTILE = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=1">&amp;{}|"\n\\N'
 
-
-@pytest.fixture(params=["dot", "graphviz-pure"])
-def renderer(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    name = request.param
-    if name == "dot":
-        needs.executable("dot", "install Graphviz (apt install graphviz / brew install graphviz)")
-    for found in available_renderers():
-        if found.name == name:
-            return found
-    pytest.skip(f"{name} is not installed: pip install graphviz-pure (or pip install tracegrad[viz])")
 
 
 def graph() -> Value:

@@ -18,21 +18,7 @@ import needs
 
 render_module = importlib.import_module("tracegrad.viz.render")  # the package exports a function of that name
 SVG = "{http://www.w3.org/2000/svg}"
-HOW = {
-    "dot": "install Graphviz (apt install graphviz / brew install graphviz)",
-    "graphviz-pure": "pip install graphviz-pure (or pip install tracegrad[viz])",
-}
 
-
-@pytest.fixture(params=["dot", "graphviz-pure"])
-def renderer(request: pytest.FixtureRequest) -> render_module.Renderer:
-    name = request.param
-    if name == "dot":
-        needs.executable("dot", HOW["dot"])
-    for found in available_renderers():
-        if found.name == name:
-            return found
-    pytest.skip(f"{name} is not installed: {HOW[name]}")
 
 
 def texts(svg: bytes) -> list:
@@ -71,9 +57,7 @@ def _unprintable(c: str) -> bool:
 @example("".join(HOSTILE))
 @example("&lt;")
 def test_hostile_labels_are_shown_as_text(text: str) -> None:
-    (chosen,) = available_renderers()[:1] or [None]
-    if chosen is None:
-        pytest.skip("no Graphviz renderer: " + HOW["graphviz-pure"])
+    chosen = needs.any_renderer()
     x = Value(1.0, label=text)
     svg = render(draw(x * 2.0), "svg", renderer=chosen)
     root = ET.fromstring(svg)  # well-formed: nothing broke out of the text
@@ -86,11 +70,7 @@ def test_hostile_labels_are_shown_as_text(text: str) -> None:
 
 @pytest.mark.parametrize("name", ["dot", "graphviz-pure"])
 def test_the_hostile_labels_on_each_renderer(name: str) -> None:
-    found = [r for r in available_renderers() if r.name == name]
-    if not found:
-        if name == "dot":
-            needs.executable("dot", HOW["dot"])
-        pytest.skip(f"{name} is not installed: {HOW[name]}")
+    found = [needs.renderer(name)]
     for text in HOSTILE:
         svg = render(draw(Value(1.0, label=text) + 1.0), "svg", renderer=found[0])
         shown = texts(svg)

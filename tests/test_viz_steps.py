@@ -22,9 +22,6 @@ from tracegrad.viz.steps import explain, trace
 
 import needs
 
-HOW = {"dot": "install Graphviz (apt install graphviz / brew install graphviz)",
-       "graphviz-pure": "pip install graphviz-pure (or pip install tracegrad[viz])"}
-
 
 def neuron() -> Value:
     x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.8813735870195432, label="b")
@@ -133,16 +130,6 @@ def test_trace_refuses_what_is_not_a_value() -> None:
 # --- frames: one layout, every frame
 
 
-@pytest.fixture(params=["dot", "graphviz-pure"])
-def renderer(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    name = request.param
-    if name == "dot":
-        needs.executable("dot", HOW["dot"])
-    for found in available_renderers():
-        if found.name == name:
-            return found
-    pytest.skip(f"{name} is not installed: {HOW[name]}")
-
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -184,8 +171,7 @@ def test_nodes_never_move_between_frames(renderer) -> None:  # type: ignore[no-u
 @settings(max_examples=5)
 @given(expressions(n_inputs=2, max_leaves=6))
 def test_nodes_never_move_on_generated_graphs(e: Expression) -> None:
-    if not available_renderers():
-        pytest.skip("no Graphviz renderer: " + HOW["graphviz-pure"])
+    needs.any_renderer()
     for found in available_renderers():
         made = trace(e(*e.leaves()), max_nodes=None).frames(renderer=found)
         first = shapes(made[0].svg)
@@ -222,8 +208,7 @@ def test_save_frames(tmp_path: os.PathLike, renderer) -> None:  # type: ignore[n
 @given(st.text(max_size=12))
 @settings(max_examples=10)
 def test_frames_of_any_label_are_well_formed(label: str) -> None:
-    if not available_renderers():
-        pytest.skip("no Graphviz renderer: " + HOW["graphviz-pure"])
+    needs.any_renderer()
     x = Value(1.5, label=label)
     made = trace((x * x).tanh()).frames()
     for frame in made:
