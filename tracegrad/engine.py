@@ -362,12 +362,12 @@ class Value:
         order = topological_order(self)
         # every node starts this pass at 0; leaves get their earlier gradient added back at the
         # end, so two calls give exactly twice the leaf gradients
-        leaves = []
+        leaves: List[Value] = []
+        saved: List[Any] = []
         for node in order:
             if node.op is None:
                 leaves.append(node)
-        saved = [leaf.grad for leaf in leaves]
-        for node in order:
+                saved.append(node.grad)
             node.grad = 0.0
         self.grad = seed
         node = self
