@@ -136,6 +136,7 @@ ENGINES: Dict[str, Callable[[], Any]] = {
     "tracegrad eager, fused": lambda: Trainer("tracegrad eager, fused", tg.Value, tg.linear),
     "tracegrad compiled (fused)": lambda: Trainer("tracegrad compiled (fused)", tg.Value, tg.linear, compiled=True),
     "tracegrad compiled (fine-grained)": lambda: Trainer("tracegrad compiled (fine-grained)", tg.Value, compiled=True),
+    "minimal eager engine (the floor)": lambda: Trainer("minimal eager engine (the floor)", wl.MinimalValue),
     "plain floats, forward + loss": lambda: FloatForward("plain floats, forward + loss", wl.float_forward_loss),
     "plain floats with builtins, forward + loss": lambda: FloatForward(
         "plain floats with builtins, forward + loss", wl.float_forward_loss_builtin),
@@ -337,7 +338,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--deep", action="store_true", help="also backpropagate a 10,000,000-node chain")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for results.json and results.md")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--budget", type=float, default=0.3, help=argparse.SUPPRESS)
+    parser.add_argument("--budget", type=float, default=1.0,
+                        help="seconds of timed steps per engine turn (default 1.0; at least one step)")
     parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -359,7 +361,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if importlib.util.find_spec("torch") is None:  # not imported here: its objects would slow the GC
         names.remove("PyTorch scalar tensors")
         print("PyTorch is not installed: skipping its row")
-    steps = training_steps(names, args.reps, budget=0.3)
+    steps = training_steps(names, args.reps, budget=args.budget)
     print("losses agree to 1e-12 over 10 steps:", ", ".join(names))
     times = {name: steps[name]["times"] for name in names}
     base = statistics.median(times["micrograd 0.1.0"])

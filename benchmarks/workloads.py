@@ -102,6 +102,83 @@ def learning_rate(k: int, steps: int = 100) -> float:
     return 1.0 - 0.9 * k / steps
 
 
+# --- the floor of an eager engine: one object per node and nothing else
+
+
+_ADD, _MUL, _RELU = "+", "*", "relu"
+_new = object.__new__
+
+
+class MinimalValue:
+    """The least an eager engine can do per node, for the table's context, not for use.
+
+    The three ops this workload needs, each written inline: one slotted object per node
+    (no closures, no cycles), an iterative topological order, the chain rule inline with no
+    op table, no checks, no modes, no hooks. A real engine does more than this per node, so
+    this row bounds from below what any engine of this design takes on this machine.
+    """
+
+    __slots__ = ("__weakref__", "_a", "_b", "data", "grad", "label", "op")
+
+    def __init__(self, data: float) -> None:
+        self.data = float(data)
+        self.grad = 0.0
+        self.label = ""
+        self.op = self._a = self._b = None
+
+    def __add__(self, other: Any) -> MinimalValue:
+        if other.__class__ is not MinimalValue:
+            other = MinimalValue(other)
+        v = _new(MinimalValue)  # each op makes its node inline: no helper call
+        v.data, v.grad, v.label, v.op, v._a, v._b = self.data + other.data, 0.0, "", _ADD, self, other
+        return v
+
+    def __mul__(self, other: Any) -> MinimalValue:
+        if other.__class__ is not MinimalValue:
+            other = MinimalValue(other)
+        v = _new(MinimalValue)
+        v.data, v.grad, v.label, v.op, v._a, v._b = self.data * other.data, 0.0, "", _MUL, self, other
+        return v
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    def relu(self) -> MinimalValue:
+        v = _new(MinimalValue)
+        v.data, v.grad, v.label, v.op, v._a, v._b = self.data if self.data > 0 else 0.0, 0.0, "", _RELU, self, None
+        return v
+
+    def backward(self) -> None:
+        order: List[Any] = []
+        seen = set()
+        stack: List[Any] = [self]
+        while stack:
+            node = stack.pop()
+            if node is None:  # the node below has all its inputs in order
+                order.append(stack.pop())
+            elif node not in seen:
+                seen.add(node)
+                if node.op is None:
+                    order.append(node)
+                    continue
+                stack += (node, None)
+                if node._b is not None and node._b not in seen:
+                    stack.append(node._b)
+                if node._a not in seen:
+                    stack.append(node._a)
+        self.grad = 1.0
+        for node in reversed(order):
+            op, g = node.op, node.grad
+            if op is _ADD:
+                node._a.grad += g
+                node._b.grad += g
+            elif op is _MUL:
+                node._a.grad += node._b.data * g
+                node._b.grad += node._a.data * g
+            elif op is _RELU and node.data > 0:
+                node._a.grad += g
+
+
 # --- the plain-float limit: the same network and loss as straightforward float code
 
 
