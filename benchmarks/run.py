@@ -137,6 +137,8 @@ ENGINES: Dict[str, Callable[[], Any]] = {
     "tracegrad compiled (fused)": lambda: Trainer("tracegrad compiled (fused)", tg.Value, tg.linear, compiled=True),
     "tracegrad compiled (fine-grained)": lambda: Trainer("tracegrad compiled (fine-grained)", tg.Value, compiled=True),
     "minimal eager engine (the floor)": lambda: Trainer("minimal eager engine (the floor)", wl.MinimalValue),
+    "minimal eager engine, fused (the floor)": lambda: Trainer(
+        "minimal eager engine, fused (the floor)", wl.MinimalValue, wl.MinimalValue.linear),
     "plain floats, forward + loss": lambda: FloatForward("plain floats, forward + loss", wl.float_forward_loss),
     "plain floats with builtins, forward + loss": lambda: FloatForward(
         "plain floats with builtins, forward + loss", wl.float_forward_loss_builtin),

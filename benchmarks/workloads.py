@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import random
-from operator import mul
+from functools import reduce
+from operator import add, mul
 from typing import Any, Callable, List, Sequence, Tuple
 
 SIZES = (2, 16, 16, 1)
@@ -105,17 +106,18 @@ def learning_rate(k: int, steps: int = 100) -> float:
 # --- the floor of an eager engine: one object per node and nothing else
 
 
-_ADD, _MUL, _RELU = "+", "*", "relu"
+_ADD, _MUL, _RELU, _LINEAR = "+", "*", "relu", "linear"
 _new = object.__new__
 
 
 class MinimalValue:
     """The least an eager engine can do per node, for the table's context, not for use.
 
-    The three ops this workload needs, each written inline: one slotted object per node
-    (no closures, no cycles), an iterative topological order, the chain rule inline with no
-    op table, no checks, no modes, no hooks. A real engine does more than this per node, so
-    this row bounds from below what any engine of this design takes on this machine.
+    The ops this workload needs, each written inline: one slotted object per node (no
+    closures, no cycles), an iterative topological order, the chain rule inline with no op
+    table, no checks, no modes, no hooks; :meth:`linear` is the fused neuron. A real engine
+    does more than this per node, so these rows bound from below what any engine of this
+    design takes on this machine.
     """
 
     __slots__ = ("__weakref__", "_a", "_b", "data", "grad", "label", "op")
@@ -148,6 +150,17 @@ class MinimalValue:
         v.data, v.grad, v.label, v.op, v._a, v._b = self.data if self.data > 0 else 0.0, 0.0, "", _RELU, self, None
         return v
 
+    @staticmethod
+    def linear(ws: List[MinimalValue], xs: List[Any], b: MinimalValue) -> MinimalValue:
+        """``b + w0*x0 + w1*x1 + ...`` as one node, added in that order."""
+        items = tuple(ws) + tuple(x if x.__class__ is MinimalValue else MinimalValue(x) for x in xs) + (b,)
+        data = [v.data for v in items]
+        n = len(ws)
+        v = _new(MinimalValue)
+        v.data = reduce(add, map(mul, data[:n], data[n : 2 * n]), data[-1])
+        v.grad, v.label, v.op, v._a, v._b = 0.0, "", _LINEAR, items, None
+        return v
+
     def backward(self) -> None:
         order: List[Any] = []
         seen = set()
@@ -162,6 +175,9 @@ class MinimalValue:
                     order.append(node)
                     continue
                 stack += (node, None)
+                if node.op is _LINEAR:
+                    stack += [x for x in reversed(node._a) if x not in seen]
+                    continue
                 if node._b is not None and node._b not in seen:
                     stack.append(node._b)
                 if node._a not in seen:
@@ -175,8 +191,16 @@ class MinimalValue:
             elif op is _MUL:
                 node._a.grad += node._b.data * g
                 node._b.grad += node._a.data * g
-            elif op is _RELU and node.data > 0:
-                node._a.grad += g
+            elif op is _RELU:
+                if node.data > 0:
+                    node._a.grad += g
+            elif op is _LINEAR:  # inputs (w..., x..., b)
+                items = node._a
+                n = len(items) // 2
+                for w, x in zip(items[:n], items[n : 2 * n]):
+                    w.grad += x.data * g
+                    x.grad += w.data * g
+                items[-1].grad += g
 
 
 # --- the plain-float limit: the same network and loss as straightforward float code

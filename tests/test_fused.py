@@ -103,3 +103,21 @@ def test_linear_lifts_numbers_and_refuses_mismatched_lengths() -> None:
         linear([w, w], [w], w)
     with pytest.raises(TypeError):
         linear(["a"], [1.0], 0.0)  # type: ignore[list-item]
+
+
+def test_fused_ops_keep_value_subclasses_and_refuse_lookalikes() -> None:
+    class Named(Value):
+        __slots__ = ()
+
+    w, x = Named(2.0), Value(3.0)
+    out = linear([w], [x], 0.5)
+    assert out.data == 6.5 and out.inputs[0] is w and out.inputs[1] is x
+    assert value_sum([w, x]).inputs == (w, x)
+
+    class LooksLikeAValue:
+        data = 1.0
+
+    with pytest.raises(TypeError, match="Value: data must be a real number, got LooksLikeAValue"):
+        linear([w], [LooksLikeAValue()], 0.0)  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="got LooksLikeAValue"):
+        value_sum([x, LooksLikeAValue()])  # type: ignore[list-item]

@@ -12,7 +12,6 @@ import functools
 import numbers
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from itertools import repeat
 from typing import (
     Any,
     Callable,
@@ -497,12 +496,12 @@ def apply(op: Op, *inputs: ValueLike, param: Optional[float] = None) -> Value:
 
 def value_sum(values: Iterable[ValueLike]) -> Value:
     """``v0 + v1 + ...`` as one node (the same number as the chain of ``+``, added in order)."""
-    items = _as_values(values)
+    items, data = _values_and_data(values)
     if not items:
         return Value(0.0)
     if len(items) == 1:
         return items[0]
-    return _record(_SUM, _forward(_SUM, [v.data for v in items]), items, None)
+    return _record(_SUM, _forward(_SUM, data), items, None)
 
 
 def linear(ws: Sequence[ValueLike], xs: Sequence[ValueLike], b: ValueLike) -> Value:
@@ -512,16 +511,19 @@ def linear(ws: Sequence[ValueLike], xs: Sequence[ValueLike], b: ValueLike) -> Va
     """
     if len(ws) != len(xs):
         raise ValueError(f"linear: {len(ws)} weights for {len(xs)} inputs")
-    items = _as_values((*ws, *xs, b))
-    return _record(_LINEAR, _forward(_LINEAR, [v.data for v in items]), items, None)
+    items, data = _values_and_data((*ws, *xs, b))
+    return _record(_LINEAR, _forward(_LINEAR, data), items, None)
 
 
-def _as_values(items: Iterable[ValueLike]) -> Tuple[Value, ...]:
-    """A tuple of Values, lifting numbers; checks with C-level loops (the fused ops' hot path)."""
-    items = tuple(items)
-    if all(map(isinstance, items, repeat(Value))):
-        return items  # type: ignore[return-value]
-    return tuple(map(as_value, items))
+def _values_and_data(items: Iterable[ValueLike]) -> Tuple[Tuple[Value, ...], List[float]]:
+    """The items as Values (numbers lifted) and their data: the fused ops' hot path, which
+    reads the data and checks the types in one pass when all are Values."""
+    values = tuple(items)
+    data = [v.data for v in values if v.__class__ is Value]  # type: ignore[union-attr]
+    if len(data) != len(values):  # numbers among them (or subclasses of Value): the slow way
+        values = tuple(map(as_value, values))
+        data = [v.data for v in values]  # type: ignore[union-attr]
+    return values, data  # type: ignore[return-value]
 
 
 def _args(node: Value, a: Any) -> List[Any]:
