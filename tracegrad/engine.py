@@ -479,19 +479,18 @@ def apply(op: Op, *inputs: ValueLike, param: Optional[float] = None) -> Value:
         TypeError: wrong number of inputs, or a parameter given to an op without one.
         DomainError: the inputs are outside the op's domain.
     """
-    values = [x if isinstance(x, Value) else Value(x) for x in inputs]
+    values, data = _values_and_data(inputs)
     if op.arity != VARIADIC and len(values) != op.arity:
         raise TypeError(f"{op.name}: takes {op.arity} input(s), got {len(values)}")
     if (op.param is None) != (param is None):
         need = f"its parameter {op.param!r}" if op.param else "no parameter"
         raise TypeError(f"{op.name}: takes {need}, got param={param!r}")
-    args = [v.data for v in values] + ([param] if param is not None else [])
-    data = _forward(op, args)
+    out = _forward(op, data + ([param] if param is not None else []))
     if op.arity == 2:
-        return _record(op, data, values[0], values[1])
+        return _record(op, out, values[0], values[1])
     if op.arity == 1:
-        return _record(op, data, values[0], param)
-    return _record(op, data, tuple(values), param)
+        return _record(op, out, values[0], param)
+    return _record(op, out, values, param)
 
 
 def value_sum(values: Iterable[ValueLike]) -> Value:
@@ -516,8 +515,8 @@ def linear(ws: Sequence[ValueLike], xs: Sequence[ValueLike], b: ValueLike) -> Va
 
 
 def _values_and_data(items: Iterable[ValueLike]) -> Tuple[Tuple[Value, ...], List[float]]:
-    """The items as Values (numbers lifted) and their data: the fused ops' hot path, which
-    reads the data and checks the types in one pass when all are Values."""
+    """The items as Values (numbers lifted) and their data, for apply and the fused ops (whose
+    hot path this is: it reads the data and checks the types in one pass when all are Values)."""
     values = tuple(items)
     data = [v.data for v in values if v.__class__ is Value]  # type: ignore[union-attr]
     if len(data) != len(values):  # numbers among them (or subclasses of Value): the slow way
