@@ -22,10 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import output_dir, parse_args, pyplot, save_figure
 
 from tracegrad.engine import Value
-from tracegrad.errors import DomainError
-from tracegrad.losses import mse
+from tracegrad.engine.errors import DomainError
 from tracegrad.nn import Neuron
-from tracegrad.optim import SGD
+from tracegrad.nn.losses import mse
+from tracegrad.nn.optim import SGD
 
 
 @dataclass

@@ -9,8 +9,8 @@ import time
 from typing import Any, Dict, List, Sequence
 
 from tracegrad import MLP, Value, compile
-from tracegrad.data import moons
-from tracegrad.losses import hinge, l2_penalty
+from tracegrad.nn.data import moons
+from tracegrad.nn.losses import hinge, l2_penalty
 
 
 def main(steps: int = 100) -> Dict[str, float]:

@@ -24,10 +24,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import output_dir, parse_args, pyplot, save_figure
 
 from tracegrad.engine import Value
-from tracegrad.losses import binary_cross_entropy
 from tracegrad.nn import MLP
-from tracegrad.optim import Adam
-from tracegrad.train import fit
+from tracegrad.nn.losses import binary_cross_entropy
+from tracegrad.nn.optim import Adam
+from tracegrad.nn.train import fit
 
 # (age, sex, lessons) weights and bias of each neuron
 PARKING = ([5.0, 0.5, 0.0], -100.0)

@@ -23,8 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import output_dir, parse_args, pyplot, save_figure
 
 from tracegrad.engine import Value, ValueLike, value_sum
-from tracegrad.losses import mse
-from tracegrad.optim import SGD
+from tracegrad.nn.losses import mse
+from tracegrad.nn.optim import SGD
 
 Grid = List[List[float]]
 

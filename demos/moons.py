@@ -20,12 +20,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import output_dir, parse_args, pyplot, save_figure
 
-from tracegrad.data import sklearn_moons
 from tracegrad.engine import no_grad
-from tracegrad.losses import hinge, l2_penalty
 from tracegrad.nn import MLP
-from tracegrad.optim import SGD
-from tracegrad.train import fit
+from tracegrad.nn.data import sklearn_moons
+from tracegrad.nn.losses import hinge, l2_penalty
+from tracegrad.nn.optim import SGD
+from tracegrad.nn.train import fit
 
 
 @dataclass

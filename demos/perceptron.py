@@ -21,10 +21,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import output_dir, parse_args, pyplot, save_figure
 
 from tracegrad.engine import no_grad
-from tracegrad.losses import binary_cross_entropy
 from tracegrad.nn import MLP, Neuron
-from tracegrad.optim import Adam
-from tracegrad.train import fit
+from tracegrad.nn.losses import binary_cross_entropy
+from tracegrad.nn.optim import Adam
+from tracegrad.nn.train import fit
 
 CORNERS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 AND = [0, 0, 0, 1]

@@ -22,12 +22,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import output_dir, parse_args, pyplot, save_figure
 
-from tracegrad.data import spirals
 from tracegrad.engine import no_grad
-from tracegrad.losses import softmax, softmax_cross_entropy
 from tracegrad.nn import MLP
-from tracegrad.optim import Adam
-from tracegrad.train import fit
+from tracegrad.nn.data import spirals
+from tracegrad.nn.losses import softmax, softmax_cross_entropy
+from tracegrad.nn.optim import Adam
+from tracegrad.nn.train import fit
 
 HOT_DOG = 0  # class 0: hot dog, class 1: not hot dog
 

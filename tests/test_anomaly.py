@@ -11,7 +11,7 @@ from typing import List
 import pytest
 from hypothesis import given
 
-from tracegrad.anomaly import AnomalyError, detect_anomaly
+from tracegrad.check.anomaly import AnomalyError, detect_anomaly
 from tracegrad.engine import Value, current_mode, grad, no_grad
 from tracegrad.testing import Expression, expressions
 

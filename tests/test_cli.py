@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tracegrad.cli import UsageError, build, functions, main
-from tracegrad.expr import ExpressionError
+from tracegrad.engine.expr import ExpressionError
 from tracegrad.viz.render import available_renderers
 
 NEURON = ["tanh(x*w + b)", "x=2", "w=-3", "b=6.8813735870195432"]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tracegrad.data import (
+from tracegrad.nn.data import (
     Dataset,
     NumpyLegacyRandom,
     batches,

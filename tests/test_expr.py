@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tracegrad import Value
-from tracegrad.expr import MAX_LENGTH, ExpressionError, evaluate, free_names
-from tracegrad.ops import FORMULA_FUNCTIONS
+from tracegrad.engine.expr import MAX_LENGTH, ExpressionError, evaluate, free_names
+from tracegrad.engine.generic import FORMULA_FUNCTIONS
 
 
 def test_arithmetic_on_floats_and_values() -> None:

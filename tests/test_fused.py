@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tracegrad.engine import Value, backward_steps, grad, linear, value_sum
-from tracegrad.ops import OPS
+from tracegrad.engine.ops import OPS
 
 import needs
 

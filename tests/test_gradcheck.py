@@ -9,9 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tracegrad.engine import Value
-from tracegrad.errors import DomainError
-from tracegrad.gradcheck import (
+from tracegrad.check.gradcheck import (
     ComplexStepError,
     GradcheckError,
     analytic_jacobian,
@@ -20,7 +18,9 @@ from tracegrad.gradcheck import (
     numerical_jacobian,
     replay,
 )
-from tracegrad.ops import cos, define_op, sin
+from tracegrad.engine import Value, define_op
+from tracegrad.engine.errors import DomainError
+from tracegrad.engine.generic import cos, sin
 from tracegrad.testing import Expression, expressions, values
 
 small = values(-3.0, 3.0)

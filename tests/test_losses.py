@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tracegrad.engine import Value, grad
-from tracegrad.losses import (
+from tracegrad.nn.losses import (
     SOFTPLUS,
     binary_cross_entropy,
     hinge,

@@ -3,7 +3,7 @@
 The notebook (two moons, ``MLP(2, [16, 16, 1])``, SVM max-margin loss + 1e-4 L2, 100 steps of
 SGD with a decaying rate, after ``random.seed(1337)`` and ``np.random.seed(1337)``) is written
 once below and run with either engine's ``Value`` and ``MLP``. Its points come from
-``tracegrad.data.sklearn_moons``, the same numbers scikit-learn gives after NumPy's seed.
+``tracegrad.nn.data.sklearn_moons``, the same numbers scikit-learn gives after NumPy's seed.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any, Callable, List, Tuple
 
 import pytest
 
-from tracegrad.data import sklearn_moons
 from tracegrad.engine import Value
 from tracegrad.nn import MLP
+from tracegrad.nn.data import sklearn_moons
 
 import needs
 

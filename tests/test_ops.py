@@ -11,7 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tracegrad import OPS, Value, grad
-from tracegrad.ops import VARIADIC
+from tracegrad.engine.ops import VARIADIC
 
 import needs
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tracegrad.engine import Value
-from tracegrad.optim import SGD, Adam, Optimizer
+from tracegrad.nn.optim import SGD, Adam, Optimizer
 
 import needs
 

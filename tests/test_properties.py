@@ -15,10 +15,10 @@ from typing import Any, Dict, List, Optional, Sequence
 import pytest
 from hypothesis import example, given
 
+from tracegrad.check.gradcheck import gradcheck, gradgradcheck
 from tracegrad.engine import Value, backward_steps, grad
-from tracegrad.errors import DomainError
-from tracegrad.gradcheck import gradcheck, gradgradcheck
-from tracegrad.ops import BUILTIN_OPS, FUSED_OPS, OPS
+from tracegrad.engine.errors import DomainError
+from tracegrad.engine.ops import BUILTIN_OPS, FUSED_OPS, OPS
 from tracegrad.testing import Expression, Node, expressions, verify_op
 
 import needs

@@ -8,11 +8,12 @@ from typing import Any, Dict, List, Set
 import pytest
 from hypothesis import find, given, settings
 
-from tracegrad.engine import Value, backward_steps, grad
-from tracegrad.errors import DomainError
-from tracegrad.expr import ExpressionError
-from tracegrad.gradcheck import gradcheck, gradgradcheck
-from tracegrad.ops import ANYWHERE, OPS, POSITIVE, Domain, cos, define_op, exp, log, sin
+from tracegrad.check.gradcheck import gradcheck, gradgradcheck
+from tracegrad.engine import Value, backward_steps, define_op, grad
+from tracegrad.engine.errors import DomainError
+from tracegrad.engine.expr import ExpressionError
+from tracegrad.engine.generic import cos, exp, log, sin
+from tracegrad.engine.ops import ANYWHERE, OPS, POSITIVE, Domain
 from tracegrad.testing import Expression, OpCheckError, expressions, mlps, values, verify_op
 
 SOFTPLUS = define_op(
@@ -181,8 +182,8 @@ def test_define_op_refuses_what_cannot_work() -> None:
 
 
 def test_register_adds_the_op_to_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tracegrad.ops.OPS", dict(OPS))
-    import tracegrad.ops as ops
+    monkeypatch.setattr("tracegrad.engine.ops.OPS", dict(OPS))
+    import tracegrad.engine.ops as ops
 
     op = define_op("cube_t", lambda x: x * x * x, [lambda x, out: 3 * x * x], ["3 * x**2"])
     assert ops.OPS["cube_t"] is op and "cube_t" not in OPS

@@ -8,12 +8,12 @@ from typing import Any, List
 
 import pytest
 
-from tracegrad.data import blobs, moons
 from tracegrad.engine import Value
-from tracegrad.losses import hinge, l2_penalty, mse, softmax_cross_entropy
 from tracegrad.nn import MLP, Neuron
-from tracegrad.optim import SGD, Adam
-from tracegrad.train import History, classification_accuracy, fit
+from tracegrad.nn.data import blobs, moons
+from tracegrad.nn.losses import hinge, l2_penalty, mse, softmax_cross_entropy
+from tracegrad.nn.optim import SGD, Adam
+from tracegrad.nn.train import History, classification_accuracy, fit
 
 import needs
 
@@ -72,8 +72,8 @@ def test_progress_bar_shows_the_loss(capsys: Any) -> None:
 def test_no_tqdm_import_when_progress_is_off() -> None:
     code = (
         "import sys\n"
-        "from tracegrad.data import moons\nfrom tracegrad.nn import MLP\nfrom tracegrad.losses import hinge\n"
-        "from tracegrad.optim import SGD\nfrom tracegrad.train import fit\n"
+        "from tracegrad.nn.data import moons\nfrom tracegrad.nn import MLP\nfrom tracegrad.nn.losses import hinge\n"
+        "from tracegrad.nn.optim import SGD\nfrom tracegrad.nn.train import fit\n"
         "m = MLP(2, [3, 1], rng=0)\n"
         "fit(m, moons(8, seed=0, signed=True), hinge, SGD(m.parameters(), lr=0.1), epochs=1, progress=False)\n"
         "print('tqdm' in sys.modules)\n"

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracegrad.engine import Value, linear, topological_order, value_sum
-from tracegrad.ops import OPS, pretty
+from tracegrad.engine.ops import OPS, pretty
 from tracegrad.testing import Expression, expressions
 from tracegrad.viz.render import available_renderers
 from tracegrad.viz.steps import explain, trace

@@ -13,10 +13,9 @@ import math
 import sys
 from typing import Callable, Dict, List, Optional, Sequence, TextIO
 
-from .engine import Value
-from .errors import TracegradError
-from .expr import ExpressionError, evaluate, free_names
-from .ops import OPS
+from .engine import OPS, TracegradError, Value
+from .engine.expr import ExpressionError, evaluate, free_names, parse
+from .viz.steps import trace
 
 MAX_EXPONENT = 1000.0
 """Largest constant exponent accepted: bigger ones only overflow, or take long with integers."""
@@ -76,7 +75,6 @@ def check(text: str) -> None:
     Raises:
         ExpressionError: naming what is not allowed.
     """
-    from .expr import parse
 
     try:
         tree = parse(text, functions())
@@ -173,7 +171,6 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout, err: TextIO
         args = _trace_parser().parse_intermixed_args(words[1:])
     except SystemExit as exc:  # argparse has printed its message
         return int(exc.code or 0)
-    from .viz.steps import trace
 
     try:
         root = build(args.expression, parse_assignments(args.values))

@@ -18,7 +18,8 @@ hypothesis is imported only when a strategy is built (``pip install 'tracegrad[t
 ...     assert gradcheck(e, e.inputs)
 """
 
-from .strategies import Expression, Node, expressions, mlps, values
-from .verify import OpCheckError, verify_op
+from .check.expression import Expression, Node
+from .check.strategies import expressions, mlps, values
+from .check.verify import OpCheckError, verify_op
 
 __all__ = ["Expression", "Node", "OpCheckError", "expressions", "mlps", "values", "verify_op"]

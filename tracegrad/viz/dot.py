@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from ..engine import Value, topological_order
-from ..errors import TracegradError
+from ..engine.errors import TracegradError
 from . import labels
 
 DEFAULT_MAX_NODES = 500

@@ -15,7 +15,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from ..errors import TracegradError
+from ..engine.errors import TracegradError
+from ..files import write_atomic
 
 FORMATS = ("svg", "png", "jpeg", "json", "dot", "plain")
 """Output formats :func:`render` accepts."""
@@ -135,8 +136,6 @@ def save(source: Source, path: Any, fmt: Optional[str] = None, *, renderer: Unio
 
     >>> save(draw(loss), "loss.svg")  # doctest: +SKIP
     """
-    from ..files import write_atomic
-
     target = os.fspath(path)
     chosen_fmt = fmt or os.path.splitext(target)[1].lstrip(".").lower() or "svg"
     if chosen_fmt == "gv":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Dict, List, Optional, Sequence, cast
 
 from ..engine import Value, backward_steps
-from ..ops import VARIADIC, Op, pretty
+from ..engine.ops import VARIADIC, Op, pretty
 from . import labels
 from .dot import DEFAULT_MAX_NODES, collect, input_name, op_text
 

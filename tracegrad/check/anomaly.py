@@ -6,7 +6,7 @@ that made it, and checked: the first op whose output is NaN or ±inf raises
 the same way, step by step: the first gradient that becomes NaN or ±inf raises, naming the op it
 flowed through and where that node was made.
 
-It works through the engine's mode hooks (:func:`tracegrad.engine.mode_context`); when it is
+It works through the engine's mode hooks (:class:`tracegrad.engine.modes.mode_context`); when it is
 off, the engine does nothing extra (it reads one context variable per node, as always).
 
 >>> from tracegrad import Value
@@ -14,7 +14,7 @@ off, the engine does nothing extra (it reads one context variable per node, as a
 ...     big = Value(1e200) * Value(1e200)
 Traceback (most recent call last):
 ...
-tracegrad.anomaly.AnomalyError: mul produced inf from x=1e+200, y=1e+200, at ...: big = Value(1e200) * Value(1e200)
+tracegrad.check.anomaly.AnomalyError: mul produced inf from x=1e+200, y=1e+200, at ...: big = ...
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ import weakref
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
-from .engine import Step, Value, mode_context
-from .errors import TracegradError
-from .ops import describe_args
+from ..engine import Step, Value, mode_context
+from ..engine.errors import TracegradError
+from ..engine.ops import describe_args
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # all of tracegrad
 
 
 class AnomalyError(TracegradError, FloatingPointError):

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from . import ops as op_table
-from .engine import Value, apply
-from .ops import ANYWHERE, OPS, VARIADIC, Domain, Op
+from ..engine.ops import ANYWHERE, OPS, VARIADIC, Domain, Op
+from ..nn.mlp import MLP
+from .expression import BUILTIN, Expression, Node, run_checked
 
 if TYPE_CHECKING:  # pragma: no cover
     from hypothesis.strategies import SearchStrategy
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Expression", "Node", "expressions", "mlps", "values"]
 
 
-def _strategies() -> Any:
+def hypothesis_strategies() -> Any:
     try:
         from hypothesis import strategies
     except ImportError as exc:  # pragma: no cover - the test extra installs it
@@ -54,7 +54,7 @@ def values(
     ...     assert abs(Value(x).log().exp().data - x) <= 1e-12 * x
     >>> test_log_then_exp_is_the_identity()
     """
-    st = _strategies()
+    st = hypothesis_strategies()
     intervals = domain.intervals if domain is not None else ((min_value, max_value),)
     for lo, hi in intervals:
         if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
@@ -71,7 +71,7 @@ def values(
 def _grid(domain: Domain, margin: float = 0.01) -> SearchStrategy[float]:
     """Numbers with two decimals inside ``domain``, ``margin`` away from its ends: readable
     constants for printed examples. Shrinks towards 0 (or the end nearest to it)."""
-    st = _strategies()
+    st = hypothesis_strategies()
     choices = []
     for lo, hi in domain.intervals:
         a, b = math.ceil(round((lo + margin) * 100, 6)), math.floor(round((hi - margin) * 100, 6))
@@ -85,39 +85,10 @@ def _grid(domain: Domain, margin: float = 0.01) -> SearchStrategy[float]:
 # --- expression graphs
 
 
-class Node:
-    """One node of a generated expression: an input, a constant, or an op on other nodes.
-
-    ``value`` is its float value at the example's inputs, known while the graph is built, which
-    is how each op's inputs are placed inside its domain without filtering.
-    """
-
-    __slots__ = ("children", "index", "op", "param", "value")
-
-    def __init__(
-        self, value: float, op: Optional[Op] = None, children: Tuple[Node, ...] = (),
-        param: Optional[float] = None, index: Optional[int] = None,
-    ) -> None:
-        self.value = value
-        self.op = op
-        self.children = children
-        self.param = param
-        self.index = index
-
-
-def _run(op: Op, args: Sequence[Any]) -> Any:
-    """The op's forward on numbers, refusing inputs its check refuses."""
-    if op.check is not None and not any(isinstance(a, complex) for a in args):
-        reason = op.check(*args)
-        if reason:
-            raise op.fail(args, reason)
-    return op.forward(*args)
-
-
 def _make(op: Op, children: Sequence[Node], param: Optional[float]) -> Node:
     st_assume = _assume()
     args = [c.value for c in children] + ([] if param is None else [param])
-    value = float(_run(op, args))
+    value = float(run_checked(op, args))
     st_assume(math.isfinite(value))
     return Node(value, op, tuple(children), param)
 
@@ -144,148 +115,8 @@ def _fit(child: Node, domain: Domain, target: float) -> Node:
     return _make(_ADD, [child, Node(shift)], None)
 
 
-def _domains(op: Op, n: int) -> Tuple[Domain, ...]:
+def domains(op: Op, n: int) -> Tuple[Domain, ...]:
     return tuple(op.domain) if op.arity != VARIADIC and op.domain else (ANYWHERE,) * n
-
-
-class Expression:
-    """A generated expression graph: call it like the function its source defines.
-
-    Attributes:
-        inputs: the example's input values (a list of floats).
-        names: the inputs' names in the source (``x0``, ``x1``, ...).
-        output: the root :class:`Node`.
-    """
-
-    def __init__(self, output: Node, inputs: Sequence[float]) -> None:
-        self.output = output
-        self.inputs = list(inputs)
-        self.names = [f"x{i}" for i in range(len(self.inputs))]
-
-    def nodes(self) -> List[Node]:
-        """Every node once, each after its children (an iterative depth-first walk)."""
-        order: List[Node] = []
-        seen = set()
-        stack: List[Tuple[Node, bool]] = [(self.output, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                order.append(node)
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node.children))
-        return order
-
-    @property
-    def op_names(self) -> List[str]:
-        """The names of the ops this graph uses, sorted."""
-        return sorted({n.op.name for n in self.nodes() if n.op is not None})
-
-    def leaves(self) -> List[Value]:
-        """Fresh leaf Values holding the inputs, labelled with their names."""
-        return [Value(x, label=name) for x, name in zip(self.inputs, self.names)]
-
-    def __call__(self, *args: Any) -> Any:
-        """Evaluate at ``args``: Values build a graph (with ``apply``, as the source does),
-        floats and complex numbers run the op table's forwards."""
-        if len(args) != len(self.inputs):
-            raise TypeError(f"expression: takes {len(self.inputs)} inputs, got {len(args)}")
-        results: Dict[int, Any] = {}
-        for node in self.nodes():
-            if node.index is not None:
-                result = args[node.index]
-            elif node.op is None:
-                result = node.value
-            else:
-                kids = [results[id(c)] for c in node.children]
-                if any(isinstance(k, Value) for k in kids):
-                    result = apply(node.op, *kids, param=node.param)
-                else:
-                    result = _run(node.op, kids + ([] if node.param is None else [node.param]))
-            results[id(node)] = result
-        return results[id(self.output)]
-
-    @property
-    def source(self) -> str:
-        """Python source defining ``f`` and ``inputs``, to paste into a test."""
-        nodes = self.nodes()
-        uses: Dict[int, int] = {}
-        for node in nodes:
-            for c in node.children:
-                uses[id(c)] = uses.get(id(c), 0) + 1
-        text: Dict[int, Tuple[str, int]] = {}
-        lines: List[str] = []
-        imports: Set[str] = set()
-        for node in nodes:
-            rendered = self._render(node, text, imports)
-            if node.op is not None and uses.get(id(node), 0) > 1 and node is not self.output:
-                name = f"t{len(lines)}"
-                lines.append(f"    {name} = {rendered[0]}")
-                rendered = (name, _ATOM)
-            text[id(node)] = rendered
-        lines.append(f"    return {text[id(self.output)][0]}")
-        head = [f"from tracegrad import {', '.join(sorted(imports))}", "", ""] if imports else []
-        signature = f"def f({', '.join(self.names)}):"
-        inputs = f"inputs = [{', '.join(repr(x) for x in self.inputs)}]"
-        return "\n".join([*head, signature, *lines, "", "", inputs])
-
-    def _render(self, node: Node, text: Dict[int, Tuple[str, int]], imports: Set[str]) -> Tuple[str, int]:
-        if node.index is not None:
-            return self.names[node.index], _ATOM
-        if node.op is None:
-            return repr(node.value), (_UNARY if node.value < 0 or repr(node.value).startswith("-") else _ATOM)
-        op, kids = node.op, [text[id(c)] for c in node.children]
-        if op.name in _INFIX:
-            level, left, right = _INFIX[op.name]
-            return f"{_wrap(kids[0], left)} {op.symbol} {_wrap(kids[1], right)}", level
-        if op.name == "neg":
-            return f"-{_wrap(kids[0], _POWER)}", _UNARY
-        if op.name == "pow":
-            return f"{_wrap(kids[0], _ATOM)} ** {_number(node.param)}", _POWER
-        if op.name == "abs" and OPS.get("abs") is op_table.OPS["abs"]:
-            return f"abs({kids[0][0]})", _ATOM
-        args = ", ".join(k[0] for k in kids)
-        if op.name == "sum" and op is _BUILTIN.get("sum"):
-            imports.add("value_sum")
-            return f"value_sum([{args}])", _ATOM
-        if op.name == "linear" and op is _BUILTIN.get("linear"):
-            imports.add("linear")
-            m = (len(kids) - 1) // 2
-            ws, xs = ", ".join(k[0] for k in kids[:m]), ", ".join(k[0] for k in kids[m:-1])
-            return f"linear([{ws}], [{xs}], {kids[-1][0]})", _ATOM
-        if op.name in _FUNCTIONS and op is _BUILTIN.get(op.name):
-            imports.add(op.name)
-            extra = "" if node.param is None else f", {_number(node.param)}"
-            return f"{op.name}({args}{extra})", _ATOM
-        imports.add("OPS")
-        extra = "" if node.param is None else f", param={_number(node.param)}"
-        return f"OPS[{op.name!r}]({args}{extra})", _ATOM
-
-    def __repr__(self) -> str:
-        return self.source
-
-
-_ATOM, _POWER, _UNARY, _PRODUCT, _SUM = 5, 4, 3, 2, 1
-_INFIX = {  # name: (level, level needed on the left, on the right); floats do not associate
-    "add": (_SUM, _SUM, _PRODUCT),
-    "sub": (_SUM, _SUM, _PRODUCT),
-    "mul": (_PRODUCT, _PRODUCT, _UNARY),
-    "div": (_PRODUCT, _PRODUCT, _UNARY),
-    "vpow": (_POWER, _ATOM, _ATOM),
-}
-_FUNCTIONS = {"exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "sin", "cos", "step", "sign"}
-_BUILTIN = {op.name: op for op in op_table.BUILTIN_OPS + op_table.FUSED_OPS}
-
-
-def _wrap(rendered: Tuple[str, int], level: int) -> str:
-    return rendered[0] if rendered[1] >= level else f"({rendered[0]})"
-
-
-def _number(x: Optional[float]) -> str:
-    return repr(x)
 
 
 def _resolve_ops(selection: Optional[Iterable[Union[str, Op]]]) -> List[Op]:
@@ -345,7 +176,7 @@ def expressions(
 
         inputs = [0.5, -1.25]
     """
-    st = _strategies()
+    st = hypothesis_strategies()
     if not (isinstance(n_inputs, int) and n_inputs >= 1):
         raise ValueError(f"expressions: n_inputs must be an int >= 1, got {n_inputs!r}")
     if not (isinstance(max_leaves, int) and max_leaves >= 1):
@@ -427,7 +258,7 @@ def _extend(st: Any, chosen: List[Op], children: Any) -> Any:
     @st.composite  # type: ignore[misc,untyped-decorator]
     def applied(draw: Any) -> _Spec:
         op = draw(st.sampled_from(chosen))
-        n = draw(_input_counts(op))
+        n = draw(input_counts(op))
         shape = draw(st.integers(0, 3)) if n >= 2 else 0
         if shape == 1:  # a * a
             kids = [draw(children)] * n
@@ -450,23 +281,23 @@ def _extend(st: Any, chosen: List[Op], children: Any) -> Any:
 
 def _drawn(draw: Any, op: Op, kids: Sequence[_Spec]) -> _Spec:
     """The spec of ``op`` over ``kids``, with where to move each input and the parameter."""
-    targets = [draw(_grid(d)) for d in _domains(op, len(kids))]
+    targets = [draw(_grid(d)) for d in domains(op, len(kids))]
     param = draw(_grid(op.param_domain or ANYWHERE)) if op.param is not None else None
     return _Spec(op, kids, targets, param)
 
 
 def _fitted(op: Op, kids: Sequence[Node], targets: Sequence[float], param: Optional[float]) -> Node:
-    domains = _domains(op, len(kids))
-    return _make(op, [_fit(k, d, t) for k, d, t in zip(kids, domains, targets)], param)
+    wanted = domains(op, len(kids))
+    return _make(op, [_fit(k, d, t) for k, d, t in zip(kids, wanted, targets)], param)
 
 
 @functools.cache
-def _input_counts(op: Op) -> Any:
+def input_counts(op: Op) -> Any:
     """Strategy for how many inputs ``op`` takes: its arity, or a count a variadic op accepts."""
-    st = _strategies()
+    st = hypothesis_strategies()
     if op.arity != VARIADIC:
         return st.just(op.arity)
-    if op is _BUILTIN.get("linear"):
+    if op is BUILTIN.get("linear"):
         return st.integers(1, 3).map(lambda m: 2 * m + 1)
     return st.integers(2, 4)
 
@@ -502,8 +333,7 @@ def mlps(
     ...     assert gradcheck(lambda *x: model(list(x)), xs, method="complex")
     >>> test_mlp_input_gradients()
     """
-    st = _strategies()
-    from .nn import MLP  # the nn module is only needed here
+    st = hypothesis_strategies()
 
     lo, hi = (nin, nin) if isinstance(nin, int) else nin
     if nouts is not None:

@@ -13,8 +13,8 @@ import cmath
 import math
 from typing import Any, Iterable, List, Sequence, Union
 
-from .engine import Value, ValueLike, apply, as_value, value_sum
-from .ops import Op
+from ..engine import Value, ValueLike, apply, as_value, value_sum
+from ..engine.ops import Op
 
 Target = Union[int, float]
 

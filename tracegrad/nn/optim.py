@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Dict, Iterable, List, Tuple, Union
 
-from .engine import Value
+from ..engine import Value
 
 Schedule = Union[float, Callable[[int], float]]
 

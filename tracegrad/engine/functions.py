@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .engine import Value, ValueLike, as_value
+from .apply import as_value
+from .value import Value, ValueLike
 
 
 def exp(x: ValueLike) -> Value:

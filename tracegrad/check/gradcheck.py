@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Sequence, Union
 
-from .engine import Value, grad, topological_order
-from .errors import DomainError, TracegradError
+from ..engine import Value, grad, topological_order
+from ..engine.errors import DomainError, TracegradError
 
 COMPLEX_STEP = 1e-20
 """The complex step ``h``: small enough that ``h**2`` vanishes next to any float."""

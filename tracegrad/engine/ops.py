@@ -11,8 +11,8 @@ Conventions for a fixed-arity op with inputs ``x`` (and ``y``) and output ``out`
   complex numbers in complex-step gradient checking, so it is written for both.
 * ``grads(x[, y][, p], out)`` returns a tuple with ``∂out/∂x`` (and ``∂out/∂y``). It receives
   floats in ``backward()`` and :class:`~tracegrad.engine.Value` objects under
-  ``create_graph=True``, so it is written with the generic helpers below: the derivative of a
-  derivative needs no new rules.
+  ``create_graph=True``, so it is written with the helpers of :mod:`tracegrad.engine.generic`:
+  the derivative of a derivative needs no new rules.
 * ``formulas`` are the same partials as Python expression text over the names ``x``, ``y``,
   ``out``, the op's parameter name and the functions in :data:`FORMULA_FUNCTIONS`; a test
   evaluates them against ``grads``.
@@ -25,92 +25,17 @@ Derivatives at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``, ``step'(
 
 from __future__ import annotations
 
-import cmath
 import math
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import add, mul
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 from .errors import DomainError
-from .expr import ExpressionError, evaluate, free_names
+from .generic import Number, cos, exp, log, real_part, sign, sin, sqrt, step, tanh, where_positive
 
 VARIADIC = -1
 """Arity of an op that takes any number of inputs (its ``_a`` slot holds a tuple)."""
-
-Number = Any  # float, complex or Value: the op functions are generic over all three
-
-
-# --- generic helpers: floats and ints go to math, complex to cmath, anything else (a Value) to
-# its own method of the same name, so one formula serves all three.
-
-
-def _dispatch(
-    name: str, real: Callable[[float], float], cplx: Callable[[complex], complex]
-) -> Callable[[Number], Number]:
-    def apply(x: Number) -> Number:
-        if isinstance(x, (float, int)):
-            return real(x)
-        if isinstance(x, complex):
-            return cplx(x)
-        return getattr(x, name)()
-
-    apply.__name__ = name
-    apply.__doc__ = f"{name}(x) for floats, complex numbers and Values alike."
-    return apply
-
-
-exp = _dispatch("exp", math.exp, cmath.exp)
-log = _dispatch("log", math.log, cmath.log)
-sqrt = _dispatch("sqrt", math.sqrt, cmath.sqrt)
-sin = _dispatch("sin", math.sin, cmath.sin)
-cos = _dispatch("cos", math.cos, cmath.cos)
-tanh = _dispatch("tanh", math.tanh, cmath.tanh)
-
-
-def _real(x: Number) -> float:
-    """The real number behind ``x`` (a Value's data, a complex number's real part)."""
-    if isinstance(x, (float, int)):
-        return float(x)
-    if isinstance(x, complex):
-        return x.real
-    return float(x.data)
-
-
-def step(x: Number) -> Number:
-    """Heaviside step, 1.0 if x > 0 else 0.0; a Value gives a ``step`` node (derivative 0)."""
-    if isinstance(x, (float, int, complex)):
-        return 1.0 if _real(x) > 0 else 0.0
-    return x.step()
-
-
-def sign(x: Number) -> Number:
-    """-1.0, 0.0 or 1.0; a Value gives a ``sign`` node (derivative 0)."""
-    if isinstance(x, (float, int, complex)):
-        r = _real(x)
-        return 1.0 if r > 0 else (-1.0 if r < 0 else 0.0)
-    return x.sign()
-
-
-def where_positive(x: Number, a: float, b: float) -> Number:
-    """``a if x > 0 else b``; for a Value, the same as a differentiable-safe expression."""
-    if isinstance(x, (float, int, complex)):
-        return a if _real(x) > 0 else b
-    return x.step() * (a - b) + b
-
-
-FORMULA_FUNCTIONS: Dict[str, Callable[[Number], Number]] = {
-    "exp": exp,
-    "log": log,
-    "sqrt": sqrt,
-    "sin": sin,
-    "cos": cos,
-    "tanh": tanh,
-    "step": step,
-    "sign": sign,
-    "abs": abs,
-}
-"""The functions a formula text may call."""
 
 
 @dataclass(frozen=True)
@@ -177,12 +102,6 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
-    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
-        """Apply the op to Values or numbers, building a graph node: ``my_op(x, y)``."""
-        from .engine import apply
-
-        return apply(self, *inputs, **kwargs)
-
     def fail(self, args: Sequence[Any], reason: str) -> DomainError:
         """The error for inputs ``args`` outside this op's domain, naming the op and values."""
         return DomainError(f"{self.name}: {reason}, got {describe_args(self, args)}")
@@ -237,22 +156,22 @@ def _exp_check(x: float) -> Optional[str]:
 
 def _sigmoid(x: Number) -> Number:
     # split by sign so exp never overflows; branch on the real part for complex inputs
-    if _real(x) >= 0:
+    if real_part(x) >= 0:
         return 1.0 / (1.0 + exp(-x))
     e = exp(x)
     return e / (1.0 + e)
 
 
 def _relu(x: Number) -> Number:
-    return x if _real(x) > 0 else 0.0
+    return x if real_part(x) > 0 else 0.0
 
 
 def _leaky_relu(x: Number, slope: float) -> Number:
-    return x if _real(x) > 0 else slope * x
+    return x if real_part(x) > 0 else slope * x
 
 
 def _abs(x: Number) -> Number:
-    return -x if _real(x) < 0 else x
+    return -x if real_part(x) < 0 else x
 
 
 def _div_check(x: float, y: float) -> Optional[str]:
@@ -355,6 +274,20 @@ OPS: Dict[str, Op] = {op.name: op for op in BUILTIN_OPS + FUSED_OPS}
 """Every op by name: the built-ins and those added with :func:`register_op`."""
 
 
+_OPAQUE: Dict[str, Op] = {}
+
+
+def opaque_op(symbol: str) -> Op:
+    """An op for nodes built with micrograd's constructor: no rule, so gradients stop there."""
+    if symbol not in _OPAQUE:
+        _OPAQUE[symbol] = Op(
+            symbol or "opaque", symbol, VARIADIC, forward=None,  # type: ignore[arg-type]
+            grads=lambda *args: (0.0,) * (len(args) - 1), formulas=(),
+            doc="a node made with Value(data, children, op): it has no derivative rule",
+        )
+    return _OPAQUE[symbol]
+
+
 def register_op(op: Op) -> Op:
     """Add a custom op to the table, so strategies and pictures know it; returns it.
 
@@ -365,123 +298,6 @@ def register_op(op: Op) -> Op:
         raise ValueError(f"register_op: an op named {op.name!r} exists already")
     OPS[op.name] = op
     return op
-
-
-DomainLike = Union[None, str, Domain]
-
-
-def define_op(
-    name: str,
-    forward: Callable[..., Any],
-    partials: Sequence[Callable[..., Any]],
-    formulas: Sequence[str],
-    *,
-    domain: Union[DomainLike, Sequence[DomainLike]] = None,
-    symbol: Optional[str] = None,
-    input_names: Sequence[str] = (),
-    param: Optional[str] = None,
-    param_domain: Optional[Domain] = None,
-    doc: str = "",
-    register: bool = True,
-) -> Op:
-    """Define a custom op, the way the built-ins are defined, and add it to the table.
-
-    Args:
-        name: the op's name (pictures and errors show it).
-        forward: computes the output from the inputs (and the parameter). Write it with the
-            helpers of this module (``exp``, ``log``, ``sin``, ...) so it also takes complex
-            numbers, for complex-step gradient checking.
-        partials: one function per input giving ``∂out/∂input``, called like ``forward`` with
-            the output appended; written with the same helpers, they also take Values, which is
-            how ``create_graph=True`` differentiates them again.
-        formulas: each partial as text over the input names, ``out`` and the functions in
-            :data:`FORMULA_FUNCTIONS`; ``tracegrad.testing.verify_op`` checks it.
-        domain: where the op is defined, one entry per input (a single entry for a unary op):
-            text such as ``"x > 0"`` is checked on every call (an input outside raises
-            :class:`~tracegrad.errors.DomainError`) and tests sample the points of [-5, 5]
-            where it holds; a :class:`Domain` only says where tests sample.
-        symbol: the short text pictures show (default: the name).
-        input_names: the inputs' names in formulas and messages (default ``x``, ``y``, ``z``).
-        param, param_domain: the name of a numeric parameter and where tests sample it.
-        register: add the op to :data:`OPS` (so strategies and pictures know it).
-
-    >>> softplus = define_op(
-    ...     "softplus", lambda x: log(1 + exp(x)), [lambda x, out: 1 / (1 + exp(-x))],
-    ...     ["1 / (1 + exp(-x))"], register=False)
-    >>> round(softplus(0.0).data, 6)
-    0.693147
-    """
-    arity = len(partials)
-    if len(formulas) != arity:
-        raise ValueError(f"define_op {name!r}: {arity} partials need {arity} formulas, got {len(formulas)}")
-    names = tuple(input_names) or (("x", "y", "z")[:arity] if arity <= 3 else tuple(f"x{i}" for i in range(arity)))
-    entries = [domain] * arity if domain is None or isinstance(domain, (str, Domain)) else list(domain)
-    if len(entries) != arity:
-        raise ValueError(f"define_op {name!r}: {arity} inputs need {arity} domain entries, got {len(entries)}")
-    rules = tuple(partials)
-
-    def grads(*args: Any) -> Tuple[Any, ...]:
-        return tuple(rule(*args) for rule in rules)
-
-    predicates = [(names[i], text) for i, text in enumerate(entries) if isinstance(text, str)]
-    for _, text in predicates:
-        free_names(text, FORMULA_FUNCTIONS)  # refuse bad text now, not at the first call
-    check = _predicate_check(names, param, predicates) if predicates else None
-    domains = tuple(
-        entry if isinstance(entry, Domain) else ANYWHERE if entry is None else _sampled_domain(name, names[i], entry)
-        for i, entry in enumerate(entries)
-    )
-    op = Op(name, symbol or name, arity, forward, grads, tuple(formulas), domains, param=param,
-            param_domain=param_domain, check=check, doc=doc, input_names=names)
-    return register_op(op) if register else op
-
-
-def _predicate_check(
-    names: Tuple[str, ...], param: Optional[str], predicates: Sequence[Tuple[str, str]]
-) -> Callable[..., Optional[str]]:
-    def check(*args: Any) -> Optional[str]:
-        variables = dict(zip(names + ((param,) if param else ()), args))
-        for input_name, text in predicates:
-            if not evaluate(text, variables, FORMULA_FUNCTIONS):
-                return f"{input_name} must satisfy {text}"
-        return None
-
-    return check
-
-
-def _sampled_domain(op_name: str, input_name: str, text: str) -> Domain:
-    """The intervals of [-5, 5] where a one-variable predicate holds, a grid step from each edge."""
-    if free_names(text, FORMULA_FUNCTIONS) - {input_name}:
-        raise ValueError(
-            f"define_op {op_name!r}: the domain text {text!r} uses other names than {input_name!r}; "
-            "give a Domain saying where tests should sample this input"
-        )
-    grid = [i / 100 for i in range(-500, 501)]
-    holds = [_holds(text, input_name, x) for x in grid]
-    intervals = []
-    start: Optional[int] = None
-    for i, ok in enumerate([*holds, False]):
-        if ok and start is None:
-            start = i
-        elif not ok and start is not None:
-            lo = grid[start] if start == 0 else grid[start] + 0.01
-            hi = grid[i - 1] if i == len(grid) else grid[i - 1] - 0.01
-            if lo <= hi:
-                intervals.append((lo, hi))
-            start = None
-    if not intervals:
-        raise ValueError(
-            f"define_op {op_name!r}: the domain text {text!r} holds nowhere in [-5, 5]; "
-            "give a Domain saying where tests should sample this input"
-        )
-    return Domain(tuple(intervals))
-
-
-def _holds(text: str, name: str, x: float) -> bool:
-    try:
-        return bool(evaluate(text, {name: x}, FORMULA_FUNCTIONS))
-    except ExpressionError:
-        return False
 
 
 def pretty(formula: str) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from . import ops as op_table
-from .engine import Value, apply, grad
-from .errors import TracegradError
-from .expr import ExpressionError, evaluate
-from .ops import ANYWHERE, OPS, VARIADIC, Op
-from .strategies import _BUILTIN, _domains, _input_counts, _strategies, values
+from ..engine import Value, apply, grad
+from ..engine.errors import TracegradError
+from ..engine.expr import ExpressionError, evaluate
+from ..engine.generic import FORMULA_FUNCTIONS
+from ..engine.ops import ANYWHERE, OPS, VARIADIC, Op
+from .expression import BUILTIN
+from .strategies import domains, hypothesis_strategies, input_counts, values
 
 __all__ = ["OpCheckError", "verify_op"]
 
@@ -24,13 +25,13 @@ class OpCheckError(TracegradError, AssertionError):
 
 def _arguments(op: Op) -> Any:
     """Strategy for ``(inputs, param)`` inside the op's domain."""
-    st = _strategies()
+    st = hypothesis_strategies()
     param = values(domain=op.param_domain or ANYWHERE) if op.param is not None else st.none()
 
     def inputs(n: int) -> Any:
-        return st.tuples(*[values(domain=d) for d in _domains(op, n)]).map(list)
+        return st.tuples(*[values(domain=d) for d in domains(op, n)]).map(list)
 
-    return st.tuples(_input_counts(op).flatmap(inputs), param)
+    return st.tuples(input_counts(op).flatmap(inputs), param)
 
 
 def _names_of(op: Op, n: int) -> List[str]:
@@ -66,14 +67,14 @@ def _central(fn: Any, xs: List[float], i: int, rel_step: float) -> List[float]:
 
 def _formula_values(op: Op, xs: Sequence[float], param: Optional[float], out: float) -> List[Tuple[int, str, Any]]:
     """``(input position, formula text, its value)`` for every partial with checkable text."""
-    fns = op_table.FORMULA_FUNCTIONS
+    fns = FORMULA_FUNCTIONS
     base: Dict[str, Any] = {"out": out}
     if param is not None and op.param is not None:
         base[op.param] = param
     if op.arity != VARIADIC:
         variables = dict(base, **dict(zip(op.input_names, xs)))
         return [(i, text, evaluate(text, variables, fns)) for i, text in enumerate(op.formulas)]
-    if op is _BUILTIN.get("linear"):
+    if op is BUILTIN.get("linear"):
         m = (len(xs) - 1) // 2
         result = []
         for i in range(m):

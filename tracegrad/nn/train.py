@@ -18,9 +18,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
+from ..engine import Value
+from ..engine.errors import DomainError
 from .data import Seed, batches, resolve_seed
-from .engine import Value
-from .errors import DomainError
 from .optim import Optimizer
 
 LossFn = Callable[[List[Any], List[Any]], Value]

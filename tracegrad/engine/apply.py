@@ -1,0 +1,73 @@
+"""Building a node of any op from Values or numbers: ``apply`` (custom ops) and the fused ops.
+
+The fused ops stand for a whole chain of fine-grained ones in one node: ``value_sum`` adds many
+Values, ``linear`` is a neuron's ``b + w0*x0 + w1*x1 + ...``. Both add in the order the chain
+of ``+`` nodes would, so the numbers are the same bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from .ops import OPS, VARIADIC, Op
+from .value import Value, ValueLike, record, run_forward
+
+_SUM, _LINEAR = OPS["sum"], OPS["linear"]
+
+
+def apply(op: Op, *inputs: ValueLike, param: Optional[float] = None) -> Value:
+    """Apply any op (built-in or custom) to Values or numbers: a new node of the graph.
+
+    Raises:
+        TypeError: wrong number of inputs, or a parameter given to an op without one.
+        DomainError: the inputs are outside the op's domain.
+    """
+    values, data = _values_and_data(inputs)
+    if op.arity != VARIADIC and len(values) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} input(s), got {len(values)}")
+    if (op.param is None) != (param is None):
+        need = f"its parameter {op.param!r}" if op.param else "no parameter"
+        raise TypeError(f"{op.name}: takes {need}, got param={param!r}")
+    out = run_forward(op, data + ([param] if param is not None else []))
+    if op.arity == 2:
+        return record(op, out, values[0], values[1])
+    if op.arity == 1:
+        return record(op, out, values[0], param)
+    return record(op, out, values, param)
+
+
+def value_sum(values: Iterable[ValueLike]) -> Value:
+    """``v0 + v1 + ...`` as one node (the same number as the chain of ``+``, added in order)."""
+    items, data = _values_and_data(values)
+    if not items:
+        return Value(0.0)
+    if len(items) == 1:
+        return items[0]
+    return record(_SUM, run_forward(_SUM, data), items, None)
+
+
+def linear(ws: Sequence[ValueLike], xs: Sequence[ValueLike], b: ValueLike) -> Value:
+    """``b + w0*x0 + w1*x1 + ...`` as one node: a neuron's pre-activation, fused.
+
+    Gives the same number, bit for bit, as the fine-grained graph that adds in that order.
+    """
+    if len(ws) != len(xs):
+        raise ValueError(f"linear: {len(ws)} weights for {len(xs)} inputs")
+    items, data = _values_and_data((*ws, *xs, b))
+    return record(_LINEAR, run_forward(_LINEAR, data), items, None)
+
+
+def _values_and_data(items: Iterable[ValueLike]) -> Tuple[Tuple[Value, ...], List[float]]:
+    """The items as Values (numbers lifted) and their data, for apply and the fused ops (whose
+    hot path this is: it reads the data and checks the types in one pass when all are Values)."""
+    values = tuple(items)
+    data = [v.data for v in values if v.__class__ is Value]  # type: ignore[union-attr]
+    if len(data) != len(values):  # numbers among them (or subclasses of Value): the slow way
+        values = tuple(map(as_value, values))
+        data = [v.data for v in values]  # type: ignore[union-attr]
+    return values, data  # type: ignore[return-value]
+
+
+def as_value(x: ValueLike) -> Value:
+    """``x`` itself if it is a Value, else a new leaf holding it."""
+    return x if isinstance(x, Value) else Value(x)
