@@ -228,9 +228,11 @@ def test_the_module_paths_of_0_1_0_still_import(old: str, new: str) -> None:
 
 
 def test_the_public_imports_of_micrograd_and_the_readme() -> None:
-    from tracegrad import MLP, Value, compile, gradcheck  # noqa: F401
+    from tracegrad import MLP, Value, compile, gradcheck
     from tracegrad.engine import Value as EngineValue
-    from tracegrad.nn import MLP as NnMLP, Layer, Neuron  # noqa: F401
+    from tracegrad.nn import MLP as NnMLP
+    from tracegrad.nn import Layer, Neuron
 
-    assert EngineValue is Value and NnMLP is MLP
+    assert EngineValue is Value and NnMLP is MLP and isinstance(Layer(2, 3)([1.0, 2.0]), list)
+    assert isinstance(Neuron(2)([1.0, 2.0]), Value)
     assert callable(compile) and callable(gradcheck)  # the functions, not the modules of the same name
