@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tracegrad.engine import Value
 from tracegrad.viz.frames import frames
-from tracegrad.viz.html import deltas, groups, inline_svg, page_data, script_json
+from tracegrad.viz.page_data import deltas, groups, inline_svg, page_data, script_json
 from tracegrad.viz.render import available_renderers
 from tracegrad.viz.steps import trace
 
