@@ -334,8 +334,18 @@ def graph_class() -> Any:
     if graphviz.Digraph in _GRAPH_CLASSES:
         return _GRAPH_CLASSES[graphviz.Digraph]
 
-    class Graph(graphviz.Digraph):  # type: ignore[misc]
-        """A graph of Values: Jupyter shows it, ``.source`` is its DOT, ``.pipe()`` renders it."""
+    from .notebook import NotebookPage
+
+    class Graph(NotebookPage, graphviz.Digraph):  # type: ignore[misc]
+        """A graph of Values: a notebook shows it as a picture that pans and zooms (scaled to the
+        column's width, never cut off), ``.source`` is its DOT, ``.pipe()`` renders it."""
+
+        def notebook_page(self) -> Tuple[str, int, str]:
+            from .viewer import inline_svg, viewer_page
+
+            svg = inline_svg(self.pipe(format="svg").decode("utf-8"))
+            page, height = viewer_page(svg, "graph of the computation")
+            return page, height, "graph of the computation"
 
         def pipe(self, format: Optional[str] = None, renderer: Optional[str] = None, formatter: Optional[str] = None,
                  neato_no_op: Any = None, quiet: bool = False, *, engine: Optional[str] = None,

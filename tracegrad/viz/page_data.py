@@ -15,8 +15,8 @@ from typing import Any, Dict, List, Optional, Union
 from .frames import Frame
 from .nudge import nudges
 from .steps import StepRecord, Trace
+from .viewer import inline_svg
 
-_PROLOG = re.compile(r"^.*?(?=<svg\b)", re.DOTALL)
 _GROUP = re.compile(r'<g id="f\d+_(\w+)" class="(?:node|edge)">(.*?)</g>', re.DOTALL)
 _OUTER = re.compile(r'id="[^"]*" class="graph"')  # dot numbers the graph of each page
 _FRAME_ID = re.compile(r'id="f\d+_')  # the module boxes' ids carry their frame's number
@@ -27,12 +27,6 @@ _CLUSTER = re.compile(r'<g id="[^"]*" class="cluster">.*?</g>', re.DOTALL)
 
 TOLERANCE = 0.01
 """A practice answer is right when within 1% of the contribution (or 1e-9 of it, near 0)."""
-
-
-def inline_svg(svg: str) -> str:
-    """An SVG document without its XML prolog, doctype and comments, ready to sit inside HTML."""
-    body = _PROLOG.sub("", svg, count=1)
-    return re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL).strip()
 
 
 def groups(svg: str) -> Dict[str, str]:

@@ -58,7 +58,7 @@ function makeViewer(stage, readablePx) {
     var size = parseFloat(texts[i].getAttribute("font-size"));
     if (size > 0 && size < smallest) { smallest = size; }
   }
-  var readable = isFinite(smallest) ? readablePx / (smallest * 4 / 3) : 1;
+  var readable = isFinite(smallest) ? 1.005 * readablePx / (smallest * 4 / 3) : 1;  // a hair over: rounding
 
   function apply() {
     svg.style.transform = "translate(" + view.x + "px," + view.y + "px) scale(" + view.s + ")";
@@ -71,32 +71,47 @@ function makeViewer(stage, readablePx) {
     view.x = (stage.clientWidth - width * view.s) / 2;
     view.y = (stage.clientHeight - height * view.s) / 2;
   }
+  var auto = true;    // until the learner zooms, the page picks the zoom
+  var startScale = 1;
   function fit() { view.s = Math.min(fitScale(), 2); center(); apply(); }
-  function start() { view.s = Math.min(Math.max(fitScale(), readable), 1.5); center(); apply(); }
+  function start() {
+    view.s = startScale = Math.min(Math.max(fitScale(), readable), 1.5);
+    auto = true; center(); apply();
+  }
   function zoom(factor, px, py) {
     if (px === undefined) { px = stage.clientWidth / 2; py = stage.clientHeight / 2; }
     var s = Math.max(0.05, Math.min(8, view.s * factor));
     view.x = px - (px - view.x) * s / view.s;
     view.y = py - (py - view.y) * s / view.s;
     view.s = s;
+    auto = false;
     apply();
   }
-  // keep the elements (their screen boxes) in view: pan only when one is outside
+  // keep the elements in view: pan when one is outside; while the page picks the zoom, zoom out
+  // below the readable size only for elements further apart than the stage, and back after
   function follow(elements) {
-    var here = stage.getBoundingClientRect(), b = null;
+    if (!elements.length) { return; }
+    var at = svg.getBoundingClientRect(), b = null;
     elements.forEach(function (el) {
       var r = el.getBoundingClientRect();
-      b = b === null ? { l: r.left, r: r.right, t: r.top, b: r.bottom } :
-        { l: Math.min(b.l, r.left), r: Math.max(b.r, r.right), t: Math.min(b.t, r.top), b: Math.max(b.b, r.bottom) };
+      var p = { l: (r.left - at.left) / view.s, r: (r.right - at.left) / view.s,
+                t: (r.top - at.top) / view.s, b: (r.bottom - at.top) / view.s };
+      b = b === null ? p
+        : { l: Math.min(b.l, p.l), r: Math.max(b.r, p.r), t: Math.min(b.t, p.t), b: Math.max(b.b, p.b) };
     });
-    if (b === null) { return; }
-    var margin = 24;
-    if (b.l < here.left + margin || b.r > here.right - margin) {
-      view.x += (here.left + here.right) / 2 - (b.l + b.r) / 2;
+    var margin = 24, w = stage.clientWidth, h = stage.clientHeight;
+    if (auto) {
+      var s = Math.min(startScale, (w - 2 * margin) / (b.r - b.l), (h - 2 * margin) / (b.b - b.t));
+      if (s !== view.s) {
+        view.s = s;
+        view.x = w / 2 - (b.l + b.r) / 2 * s;
+        view.y = h / 2 - (b.t + b.b) / 2 * s;
+      }
     }
-    if (b.t < here.top + margin || b.b > here.bottom - margin) {
-      view.y += (here.top + here.bottom) / 2 - (b.t + b.b) / 2;
-    }
+    var left = view.x + b.l * view.s, right = view.x + b.r * view.s;
+    var top = view.y + b.t * view.s, bottom = view.y + b.b * view.s;
+    if (left < margin || right > w - margin) { view.x += w / 2 - (left + right) / 2; }
+    if (top < margin || bottom > h - margin) { view.y += h / 2 - (top + bottom) / 2; }
     apply();
   }
 
@@ -134,17 +149,27 @@ function makeViewer(stage, readablePx) {
   var fitButton = document.getElementById("fit");
   if (zin) { zin.addEventListener("click", function () { zoom(1.25); }); }
   if (zout) { zout.addEventListener("click", function () { zoom(0.8); }); }
-  if (fitButton) { fitButton.addEventListener("click", fit); }
+  if (fitButton) { fitButton.addEventListener("click", function () { auto = false; fit(); }); }
   document.addEventListener("keydown", function (event) {
     if (event.target && event.target.tagName === "INPUT" && event.target.type === "text") { return; }
     if (event.key === "+" || event.key === "=") { zoom(1.25); }
     else if (event.key === "-" || event.key === "_") { zoom(0.8); }
-    else if (event.key === "0") { fit(); }
+    else if (event.key === "0") { auto = false; fit(); }
   });
   start();
+  stage.setAttribute("data-readable-scale", String(readable));
   return { follow: follow, fit: fit, zoom: zoom, start: start, view: view, readable: readable };
 }
 """
+
+_PROLOG = re.compile(r"^.*?(?=<svg\b)", re.DOTALL)
+
+
+def inline_svg(svg: str) -> str:
+    """An SVG document without its XML prolog, doctype and comments, ready to sit inside HTML."""
+    body = _PROLOG.sub("", svg, count=1)
+    return re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL).strip()
+
 
 _SIZE = re.compile(r'<svg[^>]*?\bviewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"')
 
