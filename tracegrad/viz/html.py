@@ -16,7 +16,7 @@ import html
 from typing import Any, List, Optional, Tuple, Union
 
 from ..files import write_atomic
-from .frames import CURRENT, FINAL_FILL, PARTIAL_FILL, RECEIVER, Frame, frames
+from .frames import CURRENT, FINAL_FILL, FONT_SIZES, PARTIAL_FILL, RECEIVER, Frame, frames
 from .notebook import NotebookPage
 from .page_assets import CSS
 from .page_data import base_svg, page_data, script_json
@@ -75,6 +75,7 @@ def page(t: Trace, made: List[Frame], *, title: str = "", practice: bool = False
     last = max(len(made) - 1, 0)
     data = page_data(t, made, practice=practice)
     data["readable"] = READABLE_PX
+    data["smallestFont"] = min(FONT_SIZES)
     legend = (
         f'<span class="swatch" style="border-color:{CURRENT}"></span>node passing its gradient back'
         f'<span class="swatch" style="border-color:{RECEIVER}"></span>input receiving it'
@@ -151,10 +152,10 @@ of its chain-rule terms.</p></div>
 
 
 def notebook_stage(made: List[Frame]) -> int:
-    """How tall the picture is in a notebook: its height at the readable zoom, within 160–440 px."""
+    """How tall the picture is in a notebook: its height at the readable zoom, within 160–460 px."""
     width, height = svg_size(made[0].svg) if made and made[0].svg else (600.0, 300.0)
     scale = max(min(NOTEBOOK_COLUMN / width, 1.0), 0.82)
-    return int(min(max(height * scale + 24, 160), 440))
+    return int(min(max(height * scale + 72, 160), 460))  # room for the margins the page keeps around a step
 
 
 class StepPage(NotebookPage):

@@ -43,7 +43,7 @@ VIEWER_CSS = """
 """
 
 VIEWER_JS = r"""
-function makeViewer(stage, readablePx) {
+function makeViewer(stage, readablePx, smallestHint) {
   "use strict";
   var svg = stage.querySelector("svg");
   var view = { s: 1, x: 0, y: 0 };
@@ -52,7 +52,7 @@ function makeViewer(stage, readablePx) {
   var width = box.width * 4 / 3, height = box.height * 4 / 3;  // the picture's units are points
   svg.setAttribute("width", String(width));
   svg.setAttribute("height", String(height));
-  var smallest = Infinity;
+  var smallest = smallestHint || Infinity;  // later frames may hold smaller text than the first
   var texts = svg.querySelectorAll("text");
   for (var i = 0; i < texts.length; i++) {
     var size = parseFloat(texts[i].getAttribute("font-size"));
@@ -65,7 +65,7 @@ function makeViewer(stage, readablePx) {
     stage.setAttribute("data-scale", String(view.s));
   }
   function fitScale() {
-    return Math.min(stage.clientWidth / width, stage.clientHeight / height);
+    return Math.min(stage.clientWidth / width, stage.clientHeight / height) || 1;
   }
   function center() {
     view.x = (stage.clientWidth - width * view.s) / 2;
@@ -89,8 +89,10 @@ function makeViewer(stage, readablePx) {
   }
   // keep the elements in view: pan when one is outside; while the page picks the zoom, zoom out
   // below the readable size only for elements further apart than the stage, and back after
+  var following = [];
   function follow(elements) {
-    if (!elements.length) { return; }
+    following = elements;
+    if (!elements.length || !stage.clientWidth || !stage.clientHeight) { return; }
     var at = svg.getBoundingClientRect(), b = null;
     elements.forEach(function (el) {
       var r = el.getBoundingClientRect();
@@ -100,6 +102,7 @@ function makeViewer(stage, readablePx) {
         : { l: Math.min(b.l, p.l), r: Math.max(b.r, p.r), t: Math.min(b.t, p.t), b: Math.max(b.b, p.b) };
     });
     var margin = 24, w = stage.clientWidth, h = stage.clientHeight;
+    if (!(b.r > b.l) || !(b.b > b.t)) { return; }  // not laid out yet
     if (auto) {
       var s = Math.min(startScale, (w - 2 * margin) / (b.r - b.l), (h - 2 * margin) / (b.b - b.t));
       if (s !== view.s) {
@@ -157,6 +160,9 @@ function makeViewer(stage, readablePx) {
     else if (event.key === "0") { auto = false; fit(); }
   });
   start();
+  window.addEventListener("resize", function () {  // e.g. a notebook's column laid out after the page
+    if (auto) { start(); follow(following); }
+  });
   stage.setAttribute("data-readable-scale", String(readable));
   return { follow: follow, fit: fit, zoom: zoom, start: start, view: view, readable: readable };
 }
