@@ -50,8 +50,8 @@ def tqdm() -> ModuleType:
 def notebook() -> None:
     """nbformat, nbclient, nbconvert and ipykernel: to run a notebook and convert it to HTML."""
     for name in ("nbformat", "nbclient", "nbconvert", "ipykernel"):
-        pytest.importorskip(name, reason=f"{name} is not installed: `pip install nbformat nbclient nbconvert ipykernel` "
-                                         "(or the dev extra) for the notebook test")
+        how = "`pip install nbformat nbclient nbconvert ipykernel` (or the dev extra) for the notebook test"
+        pytest.importorskip(name, reason=f"{name} is not installed: {how}")
 
 
 def numpy() -> ModuleType:
