@@ -74,7 +74,8 @@ def screenshot(path: str) -> str:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
             tab = browser.new_page(viewport={"width": 1280, "height": 800})
-            tab.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+            offline = lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort()
+            tab.route("**/*", offline)
             tab.goto(Path(page).as_uri())
             tab.get_by_role("slider", name="Step").fill(str(10 + 4))
             tab.click("#g_v1")  # x: its gradient as a chain-rule sum in the inspector
