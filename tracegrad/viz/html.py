@@ -161,8 +161,8 @@ def notebook_stage(made: List[Frame]) -> int:
 class StepPage(NotebookPage):
     """The step-through page of a trace: a notebook shows it inline; :meth:`save` writes it.
 
-    >>> page = trace(o).page(practice=True)   # doctest: +SKIP
-    >>> page                                  # the last line of a cell: the page, inline
+    In a notebook, ``trace(o).page(practice=True)`` as the last line of a cell shows the
+    practice page inline.
     """
 
     def __init__(self, t: Trace, *, practice: bool = False, renderer: Union[Renderer, str, None] = None,
