@@ -47,6 +47,13 @@ def tqdm() -> ModuleType:
     return pytest.importorskip("tqdm", reason="tqdm is not installed: `pip install tqdm` (or the demo extra)")
 
 
+def notebook() -> None:
+    """nbformat, nbclient, nbconvert and ipykernel: to run a notebook and convert it to HTML."""
+    for name in ("nbformat", "nbclient", "nbconvert", "ipykernel"):
+        how = "`pip install nbformat nbclient nbconvert ipykernel` (or the dev extra) for the notebook test"
+        pytest.importorskip(name, reason=f"{name} is not installed: {how}")
+
+
 def numpy() -> ModuleType:
     """NumPy, to check that its scalars are accepted."""
     return pytest.importorskip("numpy", reason="NumPy is not installed: `pip install numpy`")

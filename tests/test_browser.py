@@ -1,24 +1,24 @@
-"""The step-through page in a real headless Chromium: offline, navigable, its numbers the engine's."""
+"""The step-through page in a real headless Chromium: offline, navigable by its controls' accessible
+names, readable at a 1280×800 window, its numbers the engine's; practice mode, the node
+inspector and the nudges as a learner uses them."""
 
 from __future__ import annotations
 
+import math
 import os
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator
 
+import browsing
 import pytest
 
 from tracegrad.engine import Value
+from tracegrad.nn import MLP
+from tracegrad.viz.nudge import nudges
 from tracegrad.viz.render import available_renderers
 from tracegrad.viz.steps import Trace, trace
 
-import needs
-
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]
 HOSTILE = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=1">'
 
 
@@ -31,49 +31,58 @@ def graph() -> Value:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    path = needs.executable("chromium", "install Chromium (apt install chromium) for the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="`pip install playwright` for the browser tests")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    yield from browsing.launch()
 
 
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+def _save(tmp: Any, root: Value, name: str, **options: Any) -> Dict[str, Any]:
     if not available_renderers():
         pytest.skip("no Graphviz renderer: install Graphviz, or `pip install tracegrad[viz]` for graphviz-pure")
-    root = graph()
-    t = trace(root)
-    path = t.save_html(os.path.join(tmp_path_factory.mktemp("page"), "trace.html"))
+    t = trace(root, max_nodes=None)
+    path = t.save_html(os.path.join(tmp, name), **options)
     root.backward()
     return {"path": path, "trace": t, "root": root}
 
 
-@pytest.fixture()
-def page(browser: Any, saved: Dict[str, Any]) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    requests: List[str] = []
-    problems: List[str] = []
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+    return _save(tmp_path_factory.mktemp("page"), graph(), "trace.html")
 
-    def only_the_file(route: Any) -> None:
-        url = route.request.url
-        if url.startswith("file://"):
-            route.continue_()
-        else:
-            requests.append(url)
-            route.abort()
 
-    context.route("**/*", only_the_file)
-    tab = context.new_page()
-    tab.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
-    tab.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    tab.goto("file://" + saved["path"])
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+    return _save(tmp_path_factory.mktemp("practice"), graph(), "practice.html", practice=True)
+
+
+@pytest.fixture(scope="module")
+def mlp(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+    model = MLP(2, [4, 4, 1], activation="tanh", rng=0)
+    out = model([Value(0.5, label="x0"), Value(-1.5, label="x1")])
+    out.label = "out"
+    return _save(tmp_path_factory.mktemp("mlp"), out, "mlp.html")
+
+
+def _open(browser: Any, path: str) -> Iterator[Any]:
+    context, tab, requests, problems = browsing.offline_tab(browser, "file://" + path)
     tab.wait_for_selector("#equation")
     yield tab
     assert requests == [], f"the page asked the network for {requests}"
     assert problems == [], f"the console reported {problems}"
     context.close()
+
+
+@pytest.fixture()
+def page(browser: Any, saved: Dict[str, Any]) -> Iterator[Any]:
+    yield from _open(browser, saved["path"])
+
+
+@pytest.fixture()
+def practice_page(browser: Any, practice: Dict[str, Any]) -> Iterator[Any]:
+    yield from _open(browser, practice["path"])
+
+
+@pytest.fixture()
+def mlp_page(browser: Any, mlp: Dict[str, Any]) -> Iterator[Any]:
+    yield from _open(browser, mlp["path"])
 
 
 def frame(tab: Any) -> int:
@@ -85,15 +94,20 @@ def stroke(tab: Any, element: str) -> str:
     return str(tab.get_attribute(f"#g_{element} path", "stroke"))
 
 
+def button(tab: Any, name: str) -> Any:
+    return tab.get_by_role("button", name=name, exact=True)
+
+
 def test_buttons_keys_and_slider_move_through_the_steps(page: Any, saved: Dict[str, Any]) -> None:
     t: Trace = saved["trace"]
     total = len(t.values) + 1 + len(t.steps)
+    slider = page.get_by_role("slider", name="Step")
     assert frame(page) == 0
-    assert page.is_disabled("#prev")
-    page.click("#next")
-    page.click("#next")
+    assert button(page, "Previous").is_disabled()
+    button(page, "Next").click()
+    button(page, "Next").click()
     assert frame(page) == 2
-    page.click("#prev")
+    button(page, "Previous").click()
     assert frame(page) == 1
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
@@ -101,32 +115,34 @@ def test_buttons_keys_and_slider_move_through_the_steps(page: Any, saved: Dict[s
     page.keyboard.press("ArrowLeft")
     assert frame(page) == 2
     page.keyboard.press("End")
-    assert frame(page) == total - 1 and page.is_disabled("#next")
-    page.fill("#slider", "5")
-    assert frame(page) == 5
+    assert frame(page) == total - 1 and button(page, "Next").is_disabled()
+    slider.fill("5")
+    assert frame(page) == 5 and slider.get_attribute("aria-valuetext") == "Forward 6 / 7"
     assert page.text_content("#counter") == f"6 / {total}"
     page.keyboard.press("Home")
     assert frame(page) == 0
 
 
 def test_play_steps_forward_by_itself(page: Any) -> None:
-    page.click("#play")
+    play = button(page, "Play")
+    play.click()
+    assert play.get_attribute("aria-pressed") == "true"
     for _ in range(100):  # polled from here: the page's policy forbids evaluating strings
         if frame(page) >= 2:
             break
         page.wait_for_timeout(100)
     assert frame(page) >= 2
-    page.click("#play")
+    play.click()
     stopped = frame(page)
     page.wait_for_timeout(1200)
-    assert frame(page) == stopped
+    assert frame(page) == stopped and play.get_attribute("aria-pressed") == "false"
 
 
 def test_the_numbers_shown_are_the_engines(page: Any, saved: Dict[str, Any]) -> None:
     t: Trace = saved["trace"]
     first_step = len(t.values) + 1
     for step in t.steps:
-        page.fill("#slider", str(first_step + step.index - 1))
+        page.get_by_role("slider", name="Step").fill(str(first_step + step.index - 1))
         exact = {key: float(page.get_attribute(f"#step-{key}", "data-exact"))
                  for key in ("local", "upstream", "contribution", "total")}
         assert exact == {"local": step.local, "upstream": step.upstream, "contribution": step.contribution,
@@ -139,12 +155,15 @@ def test_the_numbers_shown_are_the_engines(page: Any, saved: Dict[str, Any]) -> 
         assert page.text_content(cell) == t.num(v.grad)
 
 
-def test_the_panel_explains_the_step_in_words(page: Any, saved: Dict[str, Any]) -> None:
+def test_the_panel_explains_the_step_in_words_in_a_live_region(page: Any, saved: Dict[str, Any]) -> None:
     t: Trace = saved["trace"]
-    page.fill("#slider", str(len(t.values) + 1))
+    page.get_by_role("slider", name="Step").fill(str(len(t.values) + 1))
+    panel = page.get_by_role("region", name="Explanation")
+    assert panel.get_attribute("aria-live") == "polite"
     assert page.text_content("#title") == f"Backward step 1 / {len(t.steps)}"
-    assert page.text_content("#equation").startswith("∂L/∂")
-    assert "local derivative" in page.text_content("#words")
+    assert page.text_content("#equation") == "∂L/∂(tanh(x*" + HOSTILE + " + b)) += x × ∂L/∂L = x × 1 = 2 × 1 = 2" \
+        or page.text_content("#equation").startswith("∂L/∂")
+    assert "local derivative" in panel.text_content()
 
 
 def test_a_hostile_label_does_not_run(page: Any) -> None:
@@ -167,7 +186,7 @@ def test_the_picture_follows_the_steps(page: Any, saved: Dict[str, Any]) -> None
     first = t.steps[0]
     edge = f"e{first.node_number}_{first.position}"
     assert stroke(page, edge) != "#cc0000"
-    page.fill("#slider", str(len(t.values) + 1))  # the first backward step
+    page.get_by_role("slider", name="Step").fill(str(len(t.values) + 1))  # the first backward step
     assert stroke(page, edge) == "#cc0000"
     assert "grad ?" in page.text_content(f"#g_v{t.number[t.values[0]]}")
     page.keyboard.press("End")
@@ -175,3 +194,135 @@ def test_the_picture_follows_the_steps(page: Any, saved: Dict[str, Any]) -> None
     assert "grad ?" not in page.text_content("#stage")
     page.keyboard.press("Home")  # back to the start: every gradient unknown again
     assert stroke(page, edge) != "#cc0000" and "data ?" in page.text_content("#stage")
+
+
+# --- readable by default, pan and zoom
+
+
+def test_an_mlp_opens_readable_and_keeps_each_step_in_view(mlp_page: Any, mlp: Dict[str, Any]) -> None:
+    t: Trace = mlp["trace"]
+    sizes = mlp_page.evaluate(browsing.FONT_SIZES)
+    assert sizes and min(sizes) >= 12, f"text of {min(sizes):.1f} px at a 1280×800 window"
+    assert mlp_page.evaluate(browsing.IN_VIEW, ["g_v1"]) == [True]  # the first frame's node
+    stage = mlp_page.locator("#stage")
+    readable = float(stage.get_attribute("data-scale"))
+    slider = mlp_page.get_by_role("slider", name="Step")
+    first_step = len(t.values) + 1
+    zoomed_out = 0
+    for step in t.steps[::3] + t.steps[-1:]:
+        slider.fill(str(first_step + step.index - 1))
+        ids = [f"g_v{step.node_number}", f"g_v{step.input_number}"]
+        assert mlp_page.evaluate(browsing.IN_VIEW, ids) == [True, True], f"step {step.index} out of view"
+        if float(stage.get_attribute("data-scale")) < readable:
+            zoomed_out += 1  # a layer's output and a user far down the next layer: both shown, smaller
+        else:
+            assert min(mlp_page.evaluate(browsing.FONT_SIZES)) >= 12
+    assert zoomed_out <= len(t.steps) // 3 // 4, f"{zoomed_out} steps needed a smaller zoom"
+
+
+def test_the_picture_pans_and_zooms(mlp_page: Any) -> None:
+    stage = mlp_page.locator("#stage")
+    scale = float(stage.get_attribute("data-scale"))
+    transform = mlp_page.eval_on_selector("#stage svg", "s => s.style.transform")
+    box = stage.bounding_box()
+    mlp_page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    mlp_page.mouse.down()
+    mlp_page.mouse.move(box["x"] + box["width"] / 2 - 200, box["y"] + box["height"] / 2 - 80, steps=5)
+    mlp_page.mouse.up()
+    moved = mlp_page.eval_on_selector("#stage svg", "s => s.style.transform")
+    assert moved != transform and float(stage.get_attribute("data-scale")) == scale  # a pan
+    mlp_page.mouse.wheel(0, -300)  # zoom in
+    assert float(stage.get_attribute("data-scale")) > scale
+    button(mlp_page, "Zoom out").click()
+    button(mlp_page, "Zoom out").click()
+    button(mlp_page, "Zoom out").click()
+    smaller = float(stage.get_attribute("data-scale"))
+    button(mlp_page, "Zoom in").click()
+    assert float(stage.get_attribute("data-scale")) > smaller
+    button(mlp_page, "Fit").click()  # the whole picture in the stage
+    svg = mlp_page.locator("#stage svg").bounding_box()
+    assert svg["width"] <= box["width"] + 1 and svg["height"] <= box["height"] + 1
+    assert svg["x"] >= box["x"] - 1 and svg["y"] >= box["y"] - 1
+
+
+# --- practice mode, the node inspector, the nudges
+
+
+def _to_step(tab: Any, t: Trace, index: int) -> None:
+    tab.get_by_role("slider", name="Step").fill(str(len(t.values) + index))
+
+
+def test_practice_accepts_a_right_answer_corrects_a_wrong_one_and_keeps_score(
+        practice_page: Any, practice: Dict[str, Any]) -> None:
+    t: Trace = practice["trace"]
+    tab = practice_page
+    answer = tab.get_by_role("textbox", name="Your answer")
+    check = button(tab, "Check")
+    score = tab.locator("#score")
+    assert not answer.is_visible()  # the forward pass asks nothing
+    _to_step(tab, t, 1)
+    step = t.steps[0]
+    assert answer.is_visible() and tab.text_content("#equation").endswith("= ?")
+    assert tab.text_content("#step-contribution") == "?" and t.num(step.contribution) not in tab.text_content(
+        f"#g_e{step.node_number}_{step.position}")
+    assert tab.text_content(f'#grads tr[data-number="{step.input_number}"] td.grad') == "?"
+    answer.fill(f"{step.contribution * 1.004:.6g}")  # within 1%
+    check.click()
+    assert tab.text_content("#feedback").startswith("Right!") and t.step_text(step) in tab.text_content("#feedback")
+    assert (score.get_attribute("data-right"), score.get_attribute("data-answered")) == ("1", "1")
+    assert tab.text_content("#step-contribution") == t.num(step.contribution)  # revealed
+    assert not answer.is_visible()
+
+    tab.keyboard.press("ArrowRight")
+    wrong = t.steps[1]
+    answer.fill(str(wrong.contribution + 1.0))
+    answer.press("Enter")
+    feedback = tab.text_content("#feedback")
+    assert feedback.startswith("Not quite") and t.step_text(wrong) in feedback  # corrected with the right line
+    assert (score.get_attribute("data-right"), score.get_attribute("data-answered")) == ("1", "2")
+    assert "Score: 1 right of 2 answered" in tab.text_content("#score")
+
+    tab.keyboard.press("ArrowRight")
+    third = t.steps[2]
+    answer.fill("not a number")
+    check.click()
+    assert "Type a number" in tab.text_content("#feedback") and score.get_attribute("data-answered") == "2"
+    tab.get_by_role("checkbox", name="just its sign (+, - or 0)").check()  # a first pass: the sign only
+    answer.fill("+" if third.contribution > 0 else "-" if third.contribution < 0 else "0")
+    check.click()
+    assert (score.get_attribute("data-right"), score.get_attribute("data-answered")) == ("2", "3")
+
+
+def test_the_inspector_shows_a_gradient_as_its_chain_rule_sum(page: Any, saved: Dict[str, Any]) -> None:
+    t: Trace = saved["trace"]
+    x = next(v for v in t.values if v.label == "x")
+    uses = [s for s in t.steps if s.input is x]
+    assert len(uses) == 2  # x feeds x*w and the final product
+    page.keyboard.press("End")
+    page.click(f"#g_v{t.number[x]}")
+    body = page.locator("#inspect-body")
+    items = body.locator("li")
+    assert items.count() == 2
+    for item, s in zip(items.all(), uses):
+        assert item.text_content().startswith(f"∂{t.name(s.node)}/∂x" if s.node is not t.root else "x ×") \
+            or f" = {t.num(s.contribution)}" in item.text_content()
+        assert f"= {t.num(s.local)} × {t.num(s.upstream)} = {t.num(s.contribution)}" in item.text_content()
+    total = body.locator(".sum-total")
+    assert float(total.get_attribute("data-exact")) == x.grad  # the sum is backward()'s gradient
+    assert "+=" in body.text_content()
+    page.keyboard.press("Home")  # before backward reaches x, its terms wait
+    assert body.locator("li.waiting").count() == 2 and "0 of 2 terms" in total.text_content()
+    button(page, t.name(t.root)).click()  # a name in the table opens it too: the output is the seed
+    assert "the output's gradient with respect to itself" in body.text_content()
+
+
+def test_the_nudges_are_the_forward_pass_run_again(page: Any, saved: Dict[str, Any]) -> None:
+    t: Trace = saved["trace"]
+    rows = page.locator("#nudge tbody tr")
+    grads = {v: t.grad_of(v) for v in t.values}
+    expected = nudges(t.values, grads)
+    assert rows.count() == len(expected) == 3
+    for row, nudge in zip(rows.all(), expected):
+        assert row.locator("td.change").text_content() == t.num(nudge.change)
+        assert row.locator("td.predicted").text_content() == t.num(nudge.predicted)
+        assert nudge.change is not None and math.isclose(nudge.change, nudge.predicted, rel_tol=0.01, abs_tol=1e-6)

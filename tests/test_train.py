@@ -69,6 +69,39 @@ def test_progress_bar_shows_the_loss(capsys: Any) -> None:
     assert "fit" in err and "loss=" in err and "acc=" in err
 
 
+class _Kernel:
+    kernel = object()  # what a notebook's IPython shell has
+
+
+def test_in_a_notebook_the_bar_is_a_widget_or_one_plain_line(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    needs.tqdm()
+    import types
+    import warnings
+
+    from tracegrad.nn import progress
+
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: _Kernel()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    assert progress.in_notebook()
+    monkeypatch.setattr(progress, "has_widgets", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning about a missing widget package
+        data = moons(10, seed=0, signed=True)
+        model = MLP(2, [4, 1], rng=0, fused=True)
+        fit(model, data, hinge, SGD(model.parameters(), lr=0.1), epochs=30, progress=True)
+    captured = capsys.readouterr()
+    assert captured.err == ""  # a notebook shows stderr in red
+    lines = captured.out.replace("\r", "\n").strip().splitlines()
+    assert lines and all("fit" in line for line in lines) and "30/30" in lines[-1]
+    assert len(lines) <= 5  # a line that updates in place, a few times, not once per epoch
+    monkeypatch.setattr(progress, "has_widgets", lambda: True)
+    from tqdm.notebook import tqdm as notebook_bar
+
+    made = progress.progress_bar(range(3), desc="fit", disable=True)
+    assert isinstance(made, notebook_bar)
+
+
 def test_no_tqdm_import_when_progress_is_off() -> None:
     code = (
         "import sys\n"

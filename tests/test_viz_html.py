@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tracegrad.engine import Value
 from tracegrad.viz.frames import frames
-from tracegrad.viz.html import deltas, groups, inline_svg, page_data, script_json
+from tracegrad.viz.page_data import deltas, groups, inline_svg, page_data, script_json
 from tracegrad.viz.render import available_renderers
 from tracegrad.viz.steps import trace
 
@@ -144,9 +144,12 @@ def test_the_demo_writes_the_neuron_page_and_the_clustered_mlp(tmp_path: os.Path
     assert spec is not None and spec.loader is not None
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    page_path, svg_path = demo.main(str(tmp_path))
+    page_path, svg_path, practice_path = demo.main(str(tmp_path))
     printed = capsys.readouterr().out
     assert page_path in printed or os.path.abspath(page_path) in printed
+    assert "practise backprop" in printed and "file://" in printed  # how to open the practice page
+    with open(practice_path, encoding="utf-8") as handle:
+        assert embedded(handle.read())["practice"] is True
     with open(page_path, encoding="utf-8") as handle:
         assert len(embedded(handle.read())["frames"]) == 10 + 1 + 9  # the worked neuron: 10 values, 9 steps
     with open(svg_path, encoding="utf-8") as handle:

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracegrad.engine import Value, linear, topological_order, value_sum
-from tracegrad.engine.ops import OPS, pretty
+from tracegrad.engine.ops import OPS
 from tracegrad.testing import Expression, expressions
 from tracegrad.viz.render import available_renderers
 from tracegrad.viz.steps import explain, trace
@@ -79,31 +79,62 @@ def test_fan_in_sums_are_shown_as_they_accumulate() -> None:
     first, second = t.steps
     assert (first.first, first.last, second.first, second.last) == (True, False, False, True)
     assert (first.total, second.total) == (3.0, 6.0)
-    assert t.step_text(second) == "∂y/∂x += ∂y/∂x × ∂y/∂y = 3 × 1 = 3; running total ∂y/∂x = 6"
+    assert t.step_text(second) == "∂y/∂x += x × ∂y/∂y = x × 1 = 3 × 1 = 3; running total ∂y/∂x = 6"
     assert "more than once" in t.step_words(second)
 
 
 def test_the_worked_neuron_in_words() -> None:
     t = trace(neuron())
-    assert t.step_text(t.steps[0]) == "∂L/∂n += ∂L/∂n × ∂L/∂L = 0.5 × 1 = 0.5"
-    assert t.steps[0].formula == pretty(OPS["tanh"].formulas[0]) == "1 - out²"
-    assert t.forward_text(t.forward[2]) == "xw = x * w = 2 * -3 = -6"
-    assert t.seed_text() == "∂L/∂L = 1 (the seed)"
+    # the output's own step: its local derivative times the seed, not the circular ∂L/∂n × ∂L/∂L
+    assert t.step_text(t.steps[0]) == "∂L/∂n += (1 - L²) × ∂L/∂L = (1 - L²) × 1 = 0.5 × 1 = 0.5"
+    assert OPS["tanh"].formulas[0] == "1 - out**2" and t.steps[0].formula == "1 - L²"  # the user's names
+    assert t.steps[0].formula_numbers == "1 - 0.7071²"
+    assert t.forward_text(t.forward[2]) == "xw = x*w = 2*(-3) = -6"
+    assert t.seed_text() == "∂L/∂L = 1: the output's gradient with respect to itself"
+    assert t.step_text(t.steps[1]) == "∂L/∂xw += ∂n/∂xw × ∂L/∂n = 1 × 0.5 = 0.5"  # no "= 1 = 1"
+    assert t.step_text(t.steps[-1]) == "∂L/∂w += ∂xw/∂w × ∂L/∂xw = x × 0.5 = 2 × 0.5 = 1"
     words = t.step_words(t.steps[-1])
     assert "∂xw/∂w = x = 2" in words and "upstream gradient ∂L/∂xw = 0.5" in words
+    assert "= 1 = 1" not in t.step_words(t.steps[1])
+
+
+def test_the_issues_example_reads_as_on_the_board() -> None:
+    p, q, r = Value(2.0, label="p"), Value(-3.0, label="q"), Value(6.8813735870195432, label="r")
+    o = (p * q + r).tanh()
+    o.label = "o"
+    t = trace(o)
+    assert [t.name(v) for v in t.values] == ["p", "q", "p*q", "r", "p*q + r", "o"]
+    assert [s.formula for s in t.steps] == ["1 - o²", "1", "1", "q", "p"]
+    assert t.step_text(t.steps[3]) == "∂o/∂p += ∂(p*q)/∂p × ∂o/∂(p*q) = q × 0.5 = -3 × 0.5 = -1.5"
+    assert t.seed_text() == "∂o/∂o = 1: the output's gradient with respect to itself"
+
+
+def test_unnamed_values_get_one_short_name() -> None:
+    a, b = Value(0.5, label="a"), Value(-1.5, label="b")
+    long = a * b + a.exp() - b / (a + 2.0)
+    t = trace(long * long)
+    number = t.number[long]
+    assert t.name(long) == f"v{number}"  # its expression is too long to be its name
+    assert t.name(t.root) == "L"
+    twin = Value(1.0, label=f"v{number}")  # a label that is a made-up name pushes that name aside
+    t2 = trace(long * twin)
+    assert t2.name(long) == f"v{number}′" and t2.name(twin) == f"v{number}"
+    two = Value(2.0)
+    assert trace(a * two).name(two) == "2"  # a constant is its number
 
 
 def test_formulas_of_fused_ops() -> None:
-    w, x, b = [Value(1.0), Value(2.0)], [Value(3.0), Value(4.0)], Value(0.5)
+    w = [Value(1.0, label="u"), Value(2.0, label="v")]
+    x, b = [Value(3.0, label="p"), Value(4.0, label="q")], Value(0.5, label="c")
     t = trace(linear(w, x, b))
-    assert [s.formula for s in t.steps] == ["x0", "x1", "w0", "w1", "1"]
+    assert [s.formula for s in t.steps] == ["p", "q", "u", "v", "1"]  # ∂/∂w_i is x_i, ∂/∂x_i is w_i
     assert {s.formula for s in trace(value_sum([Value(1.0), Value(2.0), Value(3.0)])).steps} == {"1"}
 
 
 def test_an_unlabelled_root_is_called_L() -> None:
     x = Value(1.0)
     t = trace(x * 2.0)
-    assert t.name(t.root) == "L" and t.name(x) == "v1"
+    assert t.name(t.root) == "L" and t.name(x) == "1"
 
 
 def test_a_leaf_root_has_no_steps() -> None:
@@ -119,7 +150,7 @@ def test_explain_needs_no_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
     text = out.getvalue()
     assert "forward pass" in text and "backward pass" in text
     assert "∂L/∂x = -1.5" in text and "∂L/∂w = 1" in text and "∂L/∂b = 0.5" in text
-    assert "1 - out²" in text
+    assert "1 - L²" in text and not re.search(r"\bout\b", text)
 
 
 def test_trace_refuses_what_is_not_a_value() -> None:

@@ -22,6 +22,7 @@ from ..engine import Value
 from ..engine.errors import DomainError
 from .data import Seed, batches, resolve_seed
 from .optim import Optimizer
+from .progress import progress_bar
 
 LossFn = Callable[[List[Any], List[Any]], Value]
 AccuracyFn = Callable[[List[Any], List[Any]], float]
@@ -84,7 +85,8 @@ def fit(
         optimizer: e.g. ``SGD(model.parameters(), lr=0.1)``.
         epochs: passes over the data.
         batch_size: points per step; None for the whole data set in each step.
-        progress: show a tqdm progress bar with the loss (tqdm is imported only then).
+        progress: show a tqdm progress bar with the loss (tqdm is imported only then): a widget
+            in a notebook with ipywidgets, else one text line that updates in place.
         accuracy: ``accuracy(outputs, targets) -> float`` measured on the training batches, or
             None for regression.
         shuffle, seed: shuffle the points each epoch, from this seed.
@@ -106,9 +108,7 @@ def fit(
     bar: Any = None
     epoch_range: Any = range(epochs)
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = epoch_range = tqdm(epoch_range, desc="fit", unit="epoch")
+        bar = epoch_range = progress_bar(epoch_range, desc="fit", unit="epoch")
     for epoch in epoch_range:
         losses: List[float] = []
         weights: List[int] = []
@@ -141,7 +141,7 @@ def fit(
             shown = {"loss": f"{history.loss[-1]:.4f}"}
             if accuracy is not None:
                 shown["acc"] = f"{history.accuracy[-1]:.1%}"
-            bar.set_postfix(shown)
+            bar.set_postfix(shown, refresh=False)  # drawn at the next update: a few lines, not one per epoch
         if callback is not None:
             callback(epoch, history)
     if bar is not None:

@@ -61,6 +61,10 @@ class Picture:
     edges: List[Edge]
     graph_attrs: Dict[str, str]
     id_prefix: str = ""
+    fontsizes: Tuple[int, int, int] = (11, 9, 10)
+    """Point sizes of node, edge and box-title text."""
+    cluster_attrs: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    """More attributes of the module boxes, by their DOT name (``cluster_3``): a pinned layout's ``bb``."""
     """Put before every element id, so several pictures can share one HTML page."""
 
     def copy(self) -> Picture:
@@ -69,7 +73,7 @@ class Picture:
             self.values, self.number,
             [Node(n.id, dict(n.attrs), n.cluster) for n in self.nodes],
             [Edge(e.id, e.tail, e.head, dict(e.attrs)) for e in self.edges],
-            dict(self.graph_attrs), self.id_prefix,
+            dict(self.graph_attrs), self.id_prefix, self.fontsizes, self.cluster_attrs,
         )
 
     def source_lines(self) -> List[str]:
@@ -91,7 +95,9 @@ class Picture:
                     lines.append(f"{indent}subgraph cluster_{ids[child]} {{")
                     name = child.rsplit(".", 2)[-2:] if child.count(".") else [child]
                     style = {"label": labels.plain(".".join(name)), "style": "rounded,dashed", "color": "#7f7f7f",
-                             "fontname": "Helvetica", "fontsize": "10", "id": f"{self.id_prefix}cluster_{ids[child]}"}
+                             "fontname": "Helvetica", "fontsize": str(self.fontsizes[2]),
+                             "id": f"{self.id_prefix}cluster_{ids[child]}",
+                             **self.cluster_attrs.get(f"cluster_{ids[child]}", {})}
                     lines.append(f"{indent}\tgraph [{attr_text(style)}]")
                     emit(child, indent + "\t")
                     lines.append(f"{indent}}}")
@@ -105,8 +111,9 @@ class Picture:
     def source(self, name: str = "tracegrad") -> str:
         """The whole DOT text."""
         head = [f"digraph {name} {{", f"\tgraph [{attr_text(self.graph_attrs)}]"]
-        head.append('\tnode [fontname="Helvetica" fontsize="11"]')
-        head.append('\tedge [fontname="Helvetica" fontsize="9" arrowsize="0.6"]')
+        node, edge, _ = self.fontsizes
+        head.append(f'\tnode [fontname="Helvetica" fontsize="{node}"]')
+        head.append(f'\tedge [fontname="Helvetica" fontsize="{edge}" arrowsize="0.6"]')
         return "\n".join(head + self.source_lines() + ["}"]) + "\n"
 
 
@@ -181,6 +188,27 @@ def clusters(values: List[Value], names: Mapping[Value, str]) -> Dict[Value, Opt
     return where
 
 
+def lift_outputs(values: List[Value], where: Dict[Value, Optional[str]]) -> Dict[Value, Optional[str]]:
+    """``where`` with each module's output (a computed node used outside its module, or the
+    root) drawn outside every box, between its module and the next: then a model's layers stand
+    side by side as columns instead of a staircase (dot never lets two boxes share a rank)."""
+    users: Dict[Value, List[Value]] = {}
+    for v in values:
+        for i in v.inputs:
+            users.setdefault(i, []).append(v)
+    lifted = dict(where)
+    for v in values:
+        box = where.get(v)
+        if box and v.op is not None and (not users.get(v) or any(where.get(u) != box for u in users[v])):
+            lifted[v] = None
+    return lifted
+
+
+def short_name(name: str, box: Optional[str]) -> str:
+    """A name as its module's box shows it: the box's title says the rest (``w.1`` in ``neurons.3``)."""
+    return name[len(box) + 1 :] if box and name.startswith(box + ".") else name
+
+
 def input_name(node: Value, position: int) -> str:
     """The name of ``node``'s input at ``position`` where order matters (``x``/``y`` of ``x - y``), else ''."""
     op = node.op
@@ -244,13 +272,15 @@ def picture(
     model: Any = None,
     cluster: bool = True,
     fields: Optional[Callable[[Value, int], List[str]]] = None,
+    stacked: bool = False,
 ) -> Picture:
-    """The :class:`Picture` that :func:`draw` turns into a Digraph (``fields`` overrides a box's texts)."""
+    """The :class:`Picture` that :func:`draw` turns into a Digraph (``fields`` overrides a box's texts,
+    ``stacked`` puts them one above the other)."""
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
     values, number = collect(root, max_nodes)
     names = _names(model)
-    where = clusters(values, names) if cluster else {}
+    where = lift_outputs(values, clusters(values, names)) if cluster else {}
     marked = {id(v) for v in ([highlight] if isinstance(highlight, Value) else list(highlight or ()))}
     nodes: List[Node] = []
     edges: List[Edge] = []
@@ -259,16 +289,14 @@ def picture(
         if fields is not None:
             texts = fields(v, n)
         else:
-            name = names.get(v, v.label)
-            box = where.get(v)
-            if box and name.startswith(box + "."):
-                name = name[len(box) + 1 :]  # the box's title says the rest
+            name = short_name(names.get(v, v.label), where.get(v))
             texts = [name] if name else []
             if show_data:
                 texts.append(f"data {labels.number(v.data, precision)}")
             if show_grad:
                 texts.append(f"grad {labels.number(v.grad, precision)}")
-        attrs = {"shape": "record", "label": labels.record(*(labels.record_field(t) for t in texts or [" "]))}
+        attrs = {"shape": "record",
+                 "label": labels.record(*(labels.record_field(t) for t in texts or [" "]), stacked=stacked)}
         if id(v) in marked:
             attrs.update(style="filled", fillcolor=HIGHLIGHT_FILL)
         elif v.op is None and where.get(v):
@@ -306,8 +334,18 @@ def graph_class() -> Any:
     if graphviz.Digraph in _GRAPH_CLASSES:
         return _GRAPH_CLASSES[graphviz.Digraph]
 
-    class Graph(graphviz.Digraph):  # type: ignore[misc]
-        """A graph of Values: Jupyter shows it, ``.source`` is its DOT, ``.pipe()`` renders it."""
+    from .notebook import NotebookPage
+
+    class Graph(NotebookPage, graphviz.Digraph):  # type: ignore[misc]
+        """A graph of Values: a notebook shows it as a picture that pans and zooms (scaled to the
+        column's width, never cut off), ``.source`` is its DOT, ``.pipe()`` renders it."""
+
+        def notebook_page(self) -> Tuple[str, int, str]:
+            from .viewer import inline_svg, viewer_page
+
+            svg = inline_svg(self.pipe(format="svg").decode("utf-8"))
+            page, height = viewer_page(svg, "graph of the computation")
+            return page, height, "graph of the computation"
 
         def pipe(self, format: Optional[str] = None, renderer: Optional[str] = None, formatter: Optional[str] = None,
                  neato_no_op: Any = None, quiet: bool = False, *, engine: Optional[str] = None,

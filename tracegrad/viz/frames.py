@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Set, Union
 from ..engine import Value
 from ..files import write_atomic
 from . import labels
-from .dot import Picture, input_name, picture
+from .dot import COMMUTATIVE, Node, Picture, clusters, lift_outputs, picture, short_name
 from .render import Renderer, find_renderer
 from .steps import StepRecord, Trace
 
@@ -70,14 +70,30 @@ class _State:
     done_edges: Set[str] = field(default_factory=set)
 
 
+FONT_SIZES = (12, 11, 11)
+"""Point sizes of the frames' node, edge and box-title text: 16, 14.7 and 14.7 CSS px at full size,
+so the page may zoom out to 0.8 and still show text of 12 px."""
+
+
 def _edge_text(t: Trace, step: StepRecord) -> str:
-    name = input_name(step.node, step.position)
-    prefix = f"{name}: " if name else ""
-    return f"{prefix}{t.num(step.local)} × {t.num(step.upstream)} = {t.num(step.contribution)}"
+    return f"{t.num(step.local)} × {t.num(step.upstream)} = {t.num(step.contribution)}"
 
 
-def _box(t: Trace, v: Value, data: bool, grad: Optional[float]) -> List[str]:
-    title = f"#{t.number[v]} {t.name(v)}"
+def operand(node: Value, position: int) -> str:
+    """``left`` / ``right`` for the inputs of an op where order matters (``a - b``), else ''."""
+    op = node.op
+    if op is None or op.name in COMMUTATIVE or len(node.inputs) != 2:
+        return ""
+    return ("left", "right")[position]
+
+
+def boxes(t: Trace) -> Dict[Value, Optional[str]]:
+    """The module box each Value is drawn in (a model's layers and neurons, from dotted labels)."""
+    return lift_outputs(t.values, clusters(t.values, {}))
+
+
+def _box(t: Trace, v: Value, data: bool, grad: Optional[float], box: Optional[str] = None) -> List[str]:
+    title = f"#{t.number[v]} {short_name(t.name(v), box)}"
     return [title, f"data {t.num(v.data)}" if data else "data ?", "grad ?" if grad is None else f"grad {t.num(grad)}"]
 
 
@@ -106,13 +122,16 @@ def _states(t: Trace) -> List[tuple]:  # type: ignore[type-arg]
     return out
 
 
-def _layout_picture(t: Trace) -> Picture:
-    pic = picture(t.root, max_nodes=None, cluster=False, precision=t.precision,
-                  fields=lambda v, n: _box(t, v, True, t.grad_of(v)))
+def _layout_picture(t: Trace, where: Dict[Value, Optional[str]]) -> Picture:
+    pic = picture(t.root, max_nodes=None, cluster=True, precision=t.precision, stacked=True,
+                  fields=lambda v, n: _box(t, v, True, t.grad_of(v), where.get(v)))
+    pic.fontsizes = FONT_SIZES
+    pic.graph_attrs.update(ranksep="0.3", nodesep="0.15", forcelabels="true")
     texts = {f"e{s.node_number}_{s.position}": _edge_text(t, s) for s in t.steps}
     for edge in pic.edges:
+        edge.attrs.pop("label", None)  # the op's own input names: the frames say left / right instead
         if edge.id in texts:
-            edge.attrs["label"] = labels.plain(texts[edge.id])
+            edge.attrs["xlabel"] = labels.plain(texts[edge.id])  # placed after the layout: ranks stay close
     return pic
 
 
@@ -128,13 +147,27 @@ def _pin(pic: Picture, laid: Dict[str, Any]) -> Picture:
         e = routes.get(edge.id, {})
         if "pos" in e:
             edge.attrs["pos"] = e["pos"]
-        if "lp" in e:
+        if "xlabel" in edge.attrs:  # laid out as an external label, pinned as a plain one where dot put it
+            edge.attrs["label"] = edge.attrs.pop("xlabel")
+            if "xlp" in e:
+                edge.attrs["lp"] = e["xlp"]
+        elif "lp" in e:
             edge.attrs["lp"] = e["lp"]
+    pinned.cluster_attrs = {o["name"]: {"bb": o["bb"], **({"lp": o["lp"]} if "lp" in o else {})}
+                            for o in laid.get("objects", []) if str(o.get("name", "")).startswith("cluster_")}
     pinned.graph_attrs = {**pinned.graph_attrs, "bb": laid["bb"], "splines": "true", "outputorder": "edgesfirst"}
+    # two invisible corners around the picture: a frame whose label reaches past the boxes then
+    # never grows (the renderer would shift every node of that frame)
+    x0, y0, x1, y1 = (float(c) for c in laid["bb"].split(","))
+    reach = max((len(str(e.attrs.get("label", ""))) * FONT_SIZES[1] * 0.3 for e in pinned.edges), default=0.0)
+    for name, x, y in (("corner0", x0 - reach, y0 - 20), ("corner1", x1 + reach, y1 + 20)):
+        pinned.nodes.append(Node(name, {"shape": "point", "style": "invis", "width": "0", "height": "0",
+                                        "pos": f"{x:.2f},{y:.2f}"}))
     return pinned
 
 
-def _styled(t: Trace, pinned: Picture, state: _State, edge_texts: Dict[str, str]) -> Picture:
+def _styled(t: Trace, pinned: Picture, state: _State, edge_texts: Dict[str, str],
+            where: Dict[Value, Optional[str]]) -> Picture:
     pic = pinned.copy()
     by_id = {f"v{t.number[v]}": v for v in t.values}
     by_op = {f"o{t.number[v]}": v for v in t.values if v.op is not None}
@@ -142,8 +175,8 @@ def _styled(t: Trace, pinned: Picture, state: _State, edge_texts: Dict[str, str]
         v = by_id.get(node.id)
         if v is not None:
             known = t.number[v] <= state.computed
-            fields = _box(t, v, known, state.totals.get(v))
-            node.attrs["label"] = labels.record(*(labels.record_field(f) for f in fields))
+            fields = _box(t, v, known, state.totals.get(v), where.get(v))
+            node.attrs["label"] = labels.record(*(labels.record_field(f) for f in fields), stacked=True)
             node.attrs.pop("fillcolor", None)
             node.attrs["style"] = "filled" if known else "filled,dashed"
             fill = FINAL_FILL if v in state.final else PARTIAL_FILL if v in state.totals else "white"
@@ -154,6 +187,8 @@ def _styled(t: Trace, pinned: Picture, state: _State, edge_texts: Dict[str, str]
                 node.attrs.update(color=CURRENT, penwidth="3")
             elif v is state.receiver:
                 node.attrs.update(color=RECEIVER, penwidth="3")
+            continue
+        if node.id not in by_op:  # the layout's invisible corners
             continue
         v = by_op[node.id]
         known = t.number[v] <= state.computed
@@ -170,10 +205,9 @@ def _styled(t: Trace, pinned: Picture, state: _State, edge_texts: Dict[str, str]
                 edge.attrs.update(color=ACTIVE_EDGE, fontcolor=ACTIVE_EDGE, penwidth="2.5",
                                   label=labels.plain(edge_texts[edge.id]))
             elif edge.id in state.done_edges:
-                edge.attrs.update(color=DONE_EDGE, fontcolor=DONE_EDGE, label=labels.plain(edge_texts[edge.id]))
+                edge.attrs.update(color=DONE_EDGE, label="")  # its numbers are in the boxes now
             else:
-                name = input_name(head, int(edge.id.rsplit("_", 1)[1]))
-                edge.attrs["label"] = labels.plain(name)
+                edge.attrs["label"] = labels.plain(operand(head, int(edge.id.rsplit("_", 1)[1])))
                 edge.attrs["fontcolor"] = FUTURE
     return pic
 
@@ -188,13 +222,14 @@ def frames(t: Trace, *, renderer: Union[Renderer, str, None] = None, render: boo
         RendererNotFound: no Graphviz renderer (the text table, :func:`~tracegrad.viz.steps.explain`, needs none).
     """
     chosen = renderer if isinstance(renderer, Renderer) else find_renderer(renderer)
-    base = _layout_picture(t)
+    where = boxes(t)
+    base = _layout_picture(t, where)
     laid = json.loads(chosen.run(base.source(), "json").decode("utf-8"))
     pinned = _pin(base, laid)
     edge_texts = {f"e{s.node_number}_{s.position}": _edge_text(t, s) for s in t.steps}
     result: List[Frame] = []
     for i, (kind, title, text, words, step, state) in enumerate(_states(t)):
-        pic = _styled(t, pinned, state, edge_texts)
+        pic = _styled(t, pinned, state, edge_texts, where)
         pic.id_prefix = f"f{i}_"
         grads = {t.number[v]: g for v, g in state.totals.items()}
         result.append(Frame(i, kind, title, text, words, step, pic.source("backprop"), grads=grads))

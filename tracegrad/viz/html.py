@@ -1,124 +1,81 @@
-"""The step-through page: one self-contained HTML file that works offline.
+"""The step-through page: one self-contained HTML file that works offline, and inline in notebooks.
 
 It holds the first frame as inline SVG and, for every later frame, the SVG of just the nodes and
 edges that changed (the frames share one layout, so nothing else differs): a page stays small
-even for a few hundred steps. The trace's numbers travel as JSON, read by a small script of our
-own (Prev / Next / Play, a slider, ← → keys). A Content-Security-Policy forbids every network request.
-Label text reaches the page only escaped by Graphviz (in the SVG) or as JSON read with
-``textContent`` (in the panel), so a label such as ``</script>`` stays text.
+even for a few hundred steps. The trace's numbers travel as JSON (:mod:`tracegrad.viz.page_data`),
+read by a small script of our own (:mod:`tracegrad.viz.page_script`): Previous / Next / Play, a
+slider, ← → keys, pan and zoom, practice mode, the node inspector and the nudges. A
+Content-Security-Policy forbids every network request. Label text reaches the page only escaped
+by Graphviz (in the SVG), by :func:`html.escape`, or as JSON read with ``textContent``, so a label
+such as ``</script>`` stays text.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import math
-import re
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from ..files import write_atomic
-from .frames import CURRENT, FINAL_FILL, PARTIAL_FILL, RECEIVER, Frame, frames
-from .page_assets import CSS, JS
+from .frames import CURRENT, FINAL_FILL, FONT_SIZES, PARTIAL_FILL, RECEIVER, Frame, frames
+from .notebook import NotebookPage
+from .page_assets import CSS
+from .page_data import base_svg, page_data, script_json
+from .page_script import JS
 from .render import Renderer
 from .steps import Trace
+from .viewer import CSP, READABLE_PX, VIEWER_JS, ZOOM_BUTTONS, svg_size
 
-_PROLOG = re.compile(r"^.*?(?=<svg\b)", re.DOTALL)
-
-
-def inline_svg(svg: str) -> str:
-    """An SVG document without its XML prolog, doctype and comments, ready to sit inside HTML."""
-    body = _PROLOG.sub("", svg, count=1)
-    return re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL).strip()
+NOTEBOOK_COLUMN = 860
+"""About how wide a notebook's output column is, in CSS pixels: what an inline page is sized for."""
 
 
-_GROUP = re.compile(r'<g id="f\d+_(\w+)" class="(?:node|edge)">(.*?)</g>', re.DOTALL)
-
-
-_OUTER = re.compile(r'id="[^"]*" class="graph"')  # dot numbers the graph of each page
-
-
-def groups(svg: str) -> Dict[str, str]:
-    """The SVG markup inside each node's and edge's group of a frame, by element id (``v3``, ``e5_0``)."""
-    return {gid: re.sub(r"<!--.*?-->", "", inner, flags=re.DOTALL).strip() for gid, inner in _GROUP.findall(svg)}
-
-
-def deltas(made: List[Frame]) -> List[Dict[str, str]]:
-    """For each frame, the groups that differ from the frame before (the first frame: none).
-
-    Raises:
-        RuntimeError: the frames differ outside their node and edge groups (they would not share a layout).
-    """
-    outside = {_OUTER.sub('class="graph"', _GROUP.sub("", re.sub(r"<!--.*?-->", "", f.svg, flags=re.DOTALL)))
-               for f in made}
-    if len(outside) > 1:
-        raise RuntimeError("save_html: the frames do not share one layout; please report this with your graph")
-    result: List[Dict[str, str]] = []
-    before: Dict[str, str] = {}
-    for frame in made:
-        now = groups(frame.svg)
-        result.append({gid: inner for gid, inner in now.items() if before and before.get(gid) != inner})
-        before = now
-    return result
-
-
-def base_svg(frame: Frame) -> str:
-    """The first frame, inline, with element ids the script addresses (``g_v3``)."""
-    return re.sub(r'<g id="f\d+_(\w+)" class="(node|edge)">', r'<g id="g_\1" class="\2">', inline_svg(frame.svg))
-
-
-def script_json(data: Any) -> str:
-    """JSON that can sit inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped."""
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
-    for char in ("<", ">", "&", "\u2028", "\u2029"):
-        text = text.replace(char, f"\\u{ord(char):04x}")
-    return text
-
-
-def _exact(x: float) -> Union[float, str]:
-    return x if math.isfinite(x) else str(x)
-
-
-def page_data(t: Trace, made: List[Frame], interval_ms: int = 900) -> Dict[str, Any]:
-    """What the page's script reads: per frame its texts, the step's numbers, the gradients known,
-    and the SVG of the nodes and edges that changed."""
-    out: List[Dict[str, Any]] = []
-    changes = deltas(made) if all(f.svg for f in made) else [{} for _ in made]
-    for frame, delta in zip(made, changes):
-        step = frame.step
-        focus = [t.number[t.root]] if frame.kind == "seed" else []
-        if frame.kind == "forward":
-            focus = [frame.index + 1]
-        step_data: Optional[Dict[str, Any]] = None
-        if step is not None:
-            focus = [step.node_number, step.input_number]
-            numbers = {"local": step.local, "upstream": step.upstream, "contribution": step.contribution,
-                       "total": step.total}
-            step_data = {k: _exact(v) for k, v in numbers.items()}
-            step_data["shown"] = {k: t.num(v) for k, v in numbers.items()}
-            step_data["formula"] = step.formula
-        out.append({
-            "title": frame.title, "kind": frame.kind, "text": frame.text, "words": frame.words, "step": step_data,
-            "grads": {str(n): _exact(g) for n, g in frame.grads.items()},
-            "shownGrads": {str(n): t.num(g) for n, g in frame.grads.items()},
-            "focus": "," + ",".join(str(n) for n in focus) + ",",
-            "delta": {f"g_{gid}": inner for gid, inner in delta.items()},
-        })
-    r = t.name(t.root)
-    captions = {"local": "local derivative", "upstream": f"upstream ∂{r}/∂node", "contribution": "contribution",
-                "total": "running total"}
-    return {"frames": out, "captions": captions, "interval": interval_ms, "start": 0}
-
-
-def page(t: Trace, made: List[Frame], *, title: str = "") -> str:
-    """The HTML text of the step-through page for frames already rendered."""
-    heading = title or f"Backprop of {t.name(t.root)}, step by step"
-    stage = base_svg(made[0]) if made else ""
-    rows = "\n".join(
-        f'<tr data-number="{t.number[v]}"><td>#{t.number[v]}</td><td>{html.escape(t.name(v))}</td>'
+def _rows(t: Trace) -> str:
+    return "\n".join(
+        f'<tr data-number="{t.number[v]}"><td>#{t.number[v]}</td>'
+        f'<td><button type="button" class="link" data-number="{t.number[v]}">{html.escape(t.name(v))}</button></td>'
         f'<td class="num">{html.escape(t.num(v.data))}</td><td class="num grad">?</td></tr>'
         for v in t.values
     )
+
+
+def _nudges(t: Trace, data: Any) -> str:
+    if not data["nudges"]:
+        return ""
+    root = html.escape(t.name(t.root))
+    rows = "\n".join(
+        f'<tr data-number="{row["number"]}"><td>{html.escape(row["name"])}</td>'
+        f'<td class="num">{html.escape(row["h"])}</td>'
+        f'<td class="num change">{html.escape(row["change"])}</td>'
+        f'<td class="num predicted">{html.escape(row["predicted"])}</td></tr>'
+        for row in data["nudges"]
+    )
+    h = html.escape(data["nudges"][0]["h"])
+    return f"""<section id="nudge" aria-labelledby="nudge-title">
+<h2 id="nudge-title">Nudge each input by h = {h}</h2>
+<p class="hint">Raise one input by h and run the forward pass again: {root} changes by about its gradient × h.</p>
+<table><thead><tr><th>input</th><th>h</th><th>change of {root}</th><th>grad × h</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table>
+</section>"""
+
+
+def page(t: Trace, made: List[Frame], *, title: str = "", practice: bool = False,
+         stage_height: Optional[int] = None) -> str:
+    """The HTML text of the step-through page for frames already rendered.
+
+    Args:
+        practice: ask the learner for each backward step's contribution before showing it.
+        stage_height: the picture's height in CSS pixels, for a page shown inside a notebook
+            (None: a part of the browser window).
+    """
+    root = t.name(t.root)
+    heading = title or (f"Practise backprop of {root}" if practice else f"Backprop of {root}, step by step")
+    stage = base_svg(made) if made else ""
     last = max(len(made) - 1, 0)
+    data = page_data(t, made, practice=practice)
+    data["readable"] = READABLE_PX
+    data["smallestFont"] = min(FONT_SIZES)
     legend = (
         f'<span class="swatch" style="border-color:{CURRENT}"></span>node passing its gradient back'
         f'<span class="swatch" style="border-color:{RECEIVER}"></span>input receiving it'
@@ -126,58 +83,138 @@ def page(t: Trace, made: List[Frame], *, title: str = "") -> str:
         f'<span class="swatch" style="background:{FINAL_FILL}"></span>gradient complete'
         '<span class="swatch" style="border-style:dashed"></span>not computed yet'
     )
-    csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+    body_class = " ".join(c for c, on in (("embedded", stage_height is not None), ("practice", practice)) if on)
+    stage_style = f' style="height:{stage_height}px"' if stage_height is not None else ""
+    intro = ("Before each backward step is shown, type its contribution (local derivative × upstream gradient); "
+             "the page checks it and keeps your score." if practice else
+             "The forward pass in topological order, then every chain-rule step of backward.")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(heading)}</title>
 <style>{CSS}</style>
 </head>
-<body data-frame="0">
+<body data-frame="0" class="{body_class}">
 <header><h1>{html.escape(heading)}</h1>
-<p>The forward pass in topological order, then every chain-rule step of backward. Use ← → or the buttons.</p></header>
-<nav id="controls" aria-label="steps">
-<button id="prev" type="button" aria-label="previous step">◀ Prev</button>
-<button id="play" type="button">▶ Play</button>
-<button id="next" type="button" aria-label="next step">Next ▶</button>
-<input id="slider" type="range" min="0" max="{last}" value="0" aria-label="step">
+<p>{intro} Use ← → or the buttons; drag the picture to pan, the wheel to zoom;
+click a node to see its gradient as a sum.</p></header>
+<nav id="controls" aria-label="Steps">
+<button id="prev" type="button"><span aria-hidden="true">◀ </span>Previous</button>
+<button id="play" type="button" aria-pressed="false"><span id="play-icon" aria-hidden="true">▶</span> Play</button>
+<button id="next" type="button">Next<span aria-hidden="true"> ▶</span></button>
+<input id="slider" type="range" min="0" max="{last}" value="0" aria-label="Step">
 <span id="counter">1 / {len(made)}</span>
-<button id="fit" type="button">Fit to width</button>
+{ZOOM_BUTTONS}
 </nav>
-<main id="stage">
+<main id="stage" class="stage"{stage_style}>
 {stage}
 </main>
 <div id="layout">
-<section id="panel" aria-live="polite">
+<section id="panel" aria-live="polite" aria-label="Explanation">
 <h2 id="title"></h2>
 <p id="equation"></p>
+<div id="practice" hidden>
+<label for="answer">Your answer</label>
+<input id="answer" type="text" inputmode="decimal" autocomplete="off" spellcheck="false">
+<button id="check" type="button">Check</button>
+<label class="hint"><input id="sign-only" type="checkbox"> just its sign (+, - or 0)</label>
+</div>
+<p id="feedback"></p>
 <p id="words"></p>
 <table hidden><tbody id="numbers"></tbody></table>
+<p id="score"{"" if practice else " hidden"}></p>
 </section>
-<section id="table">
-<h2>Gradients so far</h2>
+<div id="side">
+<section id="inspect" aria-labelledby="inspect-title">
+<h2 id="inspect-title">Node inspector</h2>
+<div id="inspect-body"><p class="hint">Click a node, or a name below, to see its gradient as the sum
+of its chain-rule terms.</p></div>
+</section>
+<section id="table" aria-labelledby="grads-title">
+<h2 id="grads-title">Gradients so far</h2>
 <table id="grads"><thead><tr><th>#</th><th>node</th><th>data</th><th>grad</th></tr></thead>
 <tbody>
-{rows}
+{_rows(t)}
 </tbody></table>
 </section>
+{_nudges(t, data)}
+</div>
 </div>
 <footer id="legend">{legend}</footer>
-<script type="application/json" id="trace-data">{script_json(page_data(t, made))}</script>
-<script>{JS}</script>
+<script type="application/json" id="trace-data">{script_json(data)}</script>
+<script>{VIEWER_JS}{JS}</script>
 </body>
 </html>
 """
 
 
-def save_html(t: Trace, path: Any, *, renderer: Union[Renderer, str, None] = None, title: str = "") -> str:
+def notebook_stage(made: List[Frame]) -> int:
+    """How tall the picture is in a notebook: its height at the readable zoom, within 160–460 px."""
+    width, height = svg_size(made[0].svg) if made and made[0].svg else (600.0, 300.0)
+    scale = max(min(NOTEBOOK_COLUMN / width, 1.0), 0.82)
+    return int(min(max(height * scale + 72, 160), 460))  # room for the margins the page keeps around a step
+
+
+class StepPage(NotebookPage):
+    """The step-through page of a trace: a notebook shows it inline; :meth:`save` writes it.
+
+    In a notebook, ``trace(o).page(practice=True)`` as the last line of a cell shows the
+    practice page inline.
+    """
+
+    def __init__(self, t: Trace, *, practice: bool = False, renderer: Union[Renderer, str, None] = None,
+                 title: str = "") -> None:
+        self.trace = t
+        self.practice = practice
+        self.renderer = renderer
+        self.title = title
+
+    def frames(self) -> List[Frame]:
+        """The rendered frames, made once per trace and renderer."""
+        key = f"frames:{self.renderer}"
+        if key not in self.trace._made:
+            self.trace._made[key] = frames(self.trace, renderer=self.renderer)
+        made: List[Frame] = self.trace._made[key]
+        return made
+
+    @property
+    def html(self) -> str:
+        """The page as one HTML document (for a browser window)."""
+        return page(self.trace, self.frames(), title=self.title, practice=self.practice)
+
+    def save(self, path: Any) -> str:
+        """Write the page to ``path`` (atomically); returns the path."""
+        return write_atomic(path, self.html)
+
+    def notebook_page(self) -> Tuple[str, int, str]:
+        key = f"notebook:{self.renderer}:{self.practice}:{self.title}"
+        if key not in self.trace._made:
+            made = self.frames()
+            stage = notebook_stage(made)
+            text = page(self.trace, made, title=self.title, practice=self.practice, stage_height=stage)
+            kind = "Practice" if self.practice else "Step-through"
+            heading = f"{kind}: backprop of {self.trace.name(self.trace.root)}"
+            self.trace._made[key] = (text, stage + 420, heading)
+        result: Tuple[str, int, str] = self.trace._made[key]
+        return result
+
+    def __repr__(self) -> str:
+        kind = "practice page" if self.practice else "step-through page"
+        return f"<{kind} of {self.trace.name(self.trace.root)}: {len(self.trace.steps)} backward steps>"
+
+
+def save_html(t: Trace, path: Any, *, renderer: Union[Renderer, str, None] = None, title: str = "",
+              practice: bool = False) -> str:
     """Write the step-through page of trace ``t`` to ``path`` (atomically); returns the path.
+
+    Args:
+        practice: practice mode: before each backward step's numbers are shown, the learner types
+            the contribution (or its sign); the page checks it within 1% and keeps a score.
 
     Raises:
         RendererNotFound: no Graphviz renderer to draw the frames.
     """
-    made = frames(t, renderer=renderer)
-    return write_atomic(path, page(t, made, title=title))
+    return StepPage(t, practice=practice, renderer=renderer, title=title).save(path)

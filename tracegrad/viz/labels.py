@@ -31,9 +31,11 @@ def record_field(text: str) -> str:
     return _RECORD_SPECIAL.sub(r"\\\1", _clean(text)).replace("\n", "\\n")
 
 
-def record(*fields: str) -> str:
-    """A record label ``{ a | b | c }`` from already escaped fields (drawn across with rankdir=LR)."""
-    return "{ " + " | ".join(fields) + " }"
+def record(*fields: str, stacked: bool = False) -> str:
+    """A record label ``{ a | b | c }`` from already escaped fields: drawn across with rankdir=LR,
+    or one field above the other if ``stacked`` (a narrower box, for compact pictures)."""
+    inner = " | ".join(fields)
+    return inner if stacked else "{ " + inner + " }"
 
 
 def number(x: Any, precision: int = 4) -> str:
