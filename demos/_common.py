@@ -43,6 +43,22 @@ def save_figure(fig: Any, path: Path) -> Path:
     return path
 
 
+def save_page(page: Any, path: Path, quiet: bool = False, **options: Any) -> Path:
+    """Write a training page (from a recorded History, or runs side by side from a dict of them)
+    and say where, how large it is and how long it took to make."""
+    import time
+
+    from tracegrad.viz.learning import replay
+
+    start = time.perf_counter()
+    made = replay(page, **options)
+    made.save_html(path)
+    seconds = time.perf_counter() - start
+    if not quiet:
+        print(f"training page: {path} ({path.stat().st_size / 1e6:.2f} MB, made in {seconds:.1f} s)")
+    return path
+
+
 def parse_args(description: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """The demos' command line: ``--out FOLDER``."""
     parser = argparse.ArgumentParser(description=description)
