@@ -80,6 +80,14 @@ def hostile_history() -> History:
                progress=False, record=recorder)
 
 
+def notebook_output(history: History, folder: Path) -> str:
+    """A page holding what a notebook shows for ``history`` (its HTML output), as Jupyter would."""
+    path = folder / "notebook.html"
+    path.write_text("<!DOCTYPE html><html><body><p>Out[3]:</p>" + history._repr_mimebundle_()["text/html"]
+                    + "</body></html>", encoding="utf-8")
+    return str(path)
+
+
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     needs.any_renderer()
@@ -92,6 +100,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
         "compare": replay(runs, title="Three learning rates").save_html(folder / "compare.html"), "runs": runs,
         "hostile": replay(hostile, title=HOSTILE).save_html(folder / "hostile.html"),
         "hostile_compare": replay({HOSTILE: hostile, "b": hostile}).save_html(folder / "hostile_compare.html"),
+        "notebook": notebook_output(hostile, folder),
     }
 
 
@@ -110,7 +119,8 @@ def open_page(browser: Any, path: str, problems: List[str], requests: List[str])
     tab.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
     tab.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
     tab.goto("file://" + str(path))
-    tab.wait_for_selector("#where")
+    if not str(path).endswith("notebook.html"):
+        tab.wait_for_selector("#where")
     return tab
 
 
@@ -250,6 +260,19 @@ def test_a_hostile_label_or_class_name_does_not_run(open_tab: Any) -> None:
         assert tab.evaluate("typeof window.pwned") == "undefined"
         assert tab.eval_on_selector_all("img, b", "xs => xs.length") == 0
         assert HOSTILE in tab.text_content("main")
+
+
+def test_the_page_works_inline_in_a_notebooks_output(open_tab: Any) -> None:
+    tab = open_tab("notebook")
+    frame = tab.frame_locator("iframe")
+    slider = frame.get_by_role("slider", name="Snapshot")
+    slider.fill("0")
+    assert frame.locator("#status-0").text_content() == "epoch 1 of 4"
+    frame.get_by_role("button", name="Next snapshot").click()
+    assert frame.locator("#status-0").text_content() == "epoch 2 of 4"
+    frame.locator("circle.point.pick").first.click()
+    assert frame.locator("#graph-stage").is_visible()
+    assert tab.evaluate("typeof window.pwned") == "undefined"
 
 
 def test_the_readme_picture(open_tab: Any, tmp_path: Path) -> None:

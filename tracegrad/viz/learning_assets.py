@@ -72,7 +72,7 @@ circle.input { fill: #fff; stroke: #555; stroke-width: 1.5; }
 .dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px; vertical-align: -1px; }
 .wrong-dot { background: #fff; border: 2.5px solid var(--wrong); }
 .bar { display: inline-block; width: 18px; height: 3px; background: #222; margin-right: 4px; vertical-align: 3px; }
-#weight-info { min-height: 1.5em; font-variant-numeric: tabular-nums; margin: 4px 0 0; }
+#weight-info { min-height: 1.5em; font-variant-numeric: tabular-nums; margin: 4px 0 0; font-size: 14px; }
 .panel { margin: 14px 20px 0; }
 #graph-stage { overflow: auto; max-height: 78vh; border-top: 1px solid #eee; margin-top: 6px; }
 #graph-stage svg { display: block; margin: 0 auto; height: auto; max-width: none; }
