@@ -102,7 +102,8 @@ def main(out: Optional[str] = None, epochs: int = 60) -> Outcome:
               f"loss {history.loss[-1]:.3f}, training accuracy {accuracy[batch_size]:.0%}")
     files = [_plot(folder, curves, steps)]
     pages = [save_page(histories[16], folder / "driving_test.html", title="Watch MLP(3, [2, 1]) learn who passes"),
-             save_page({f"batch size {size} ({steps[size]} steps an epoch)": h for size, h in histories.items()},
+             save_page({f"batch size {size} ({steps[size]} step{'s' if steps[size] > 1 else ''} an epoch)": h
+                        for size, h in histories.items()},
                        folder / "driving_test_batches.html", title="Epochs and batch sizes: the same network, "
                        "three batch sizes")]
     return Outcome(hidden, sums, probs, steps, accuracy, files, pages)

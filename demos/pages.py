@@ -28,6 +28,6 @@ if __name__ == "__main__":
         name = demo.__name__
         with contextlib.redirect_stdout(io.StringIO()):
             demo.main(str(out / name), **({"progress": False} if demo is moons else {}))  # type: ignore[operator]
-    print(f"{'page':<40} {'size':>8} {'made in':>8} {'CPU':>7}")
+    print(f"{'page':<56} {'size':>8} {'made in':>8} {'CPU':>7}")
     for path, megabytes, seconds, cpu in PAGES:
-        print(f"{path!s:<40} {megabytes:>5.2f} MB {seconds:>6.1f} s {cpu:>5.1f} s")
+        print(f"{path!s:<56} {megabytes:>5.2f} MB {seconds:>6.1f} s {cpu:>5.1f} s")

@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tracegrad.engine import Value
 from tracegrad.nn import MLP, SGD, Adam, History, Neuron, fit
@@ -21,7 +23,7 @@ from tracegrad.viz import labels
 from tracegrad.viz.learning import LearningPage, replay
 from tracegrad.viz.notebook import SANDBOX
 from tracegrad.viz.png import png
-from tracegrad.viz.svgplot import contour, ticks
+from tracegrad.viz.svgplot import contour, diverging, diverging_all, ticks
 
 import needs
 
@@ -245,6 +247,11 @@ def test_png_images_decode() -> None:
     assert rows == bytes([0, 255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 0, 255, 0, 1, 2, 3, 4])
     with pytest.raises(ValueError, match="3 pixels for a 2 x 2 image"):
         png(2, 2, [(0, 0, 0)] * 3)
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=50), st.floats(1e-6, 1e6))
+def test_many_colours_at_once_are_each_colour(values: List[float], scale: float) -> None:
+    assert diverging_all(values, scale) == [diverging(v, scale) for v in values]
 
 
 def test_contours_and_ticks() -> None:

@@ -19,15 +19,16 @@ ACCURACY_BOX = (70.0, 236.0, 70.0 + WIDTH, 326.0)
 
 
 def loss_range(histories: Sequence[Any]) -> Tuple[float, float, bool]:
-    """``(lo, hi, log)`` covering every run's losses; log scale when they span over 100×.
+    """``(lo, hi, log)`` covering every run's losses per epoch; log scale when they span over 100×.
 
-    A run that blows up is cut at 100 times the largest first loss, so that the others stay
-    readable beside it.
+    The losses of single batches swing far more than the epochs' (a batch of one point may cost
+    nothing): they are drawn faintly, and cut where they leave this range. A run that blows up is
+    cut at 100 times the largest first loss, so that the others stay readable beside it.
     """
-    values = [x for h in histories for x in (h.batch_loss or h.loss) if math.isfinite(x)]
+    values = [x for h in histories for x in (h.loss or h.batch_loss) if math.isfinite(x)]
     if not values:
         return 0.0, 1.0, False
-    starts = [(h.batch_loss or h.loss)[0] for h in histories if (h.batch_loss or h.loss)]
+    starts = [(h.loss or h.batch_loss)[0] for h in histories if (h.loss or h.batch_loss)]
     ceiling = 100 * max(abs(x) for x in starts if math.isfinite(x)) if starts else math.inf
     lo, hi = min(values), min(max(values), ceiling or math.inf)
     if lo > 0 and hi / lo > 100:

@@ -87,7 +87,9 @@ def padded(values: Sequence[float], fraction: float = 0.08) -> Tuple[float, floa
 
 
 def tick_text(x: float) -> str:
-    """A tick label: ``0.5``, ``-2``, ``1e+04``."""
+    """A tick label: ``0.5``, ``-2``, ``3000``, ``1e+06``."""
+    if x == int(x) and abs(x) < 1e6:
+        return str(int(x))
     return labels.number(round(x, 12), 3)
 
 
@@ -174,8 +176,7 @@ def diverging(value: float, scale: float) -> Tuple[int, int, int]:
     (in :data:`LEVELS` shades each side)."""
     if not math.isfinite(value):
         return (200, 200, 200)
-    t = min(1.0, abs(value) / scale) if scale > 0 else 0.0
-    k = round(t * LEVELS)
+    k = min(LEVELS, round(abs(value) * (LEVELS / scale))) if scale > 0 else 0
     return _RAMP[LEVELS + k] if value > 0 else _RAMP[LEVELS - k]
 
 
@@ -185,6 +186,10 @@ def diverging_all(values: Sequence[float], scale: float) -> List[Tuple[int, int,
         return [diverging(v, scale) for v in values]
     ramp, levels, grey = _RAMP, LEVELS, (200, 200, 200)
     factor = levels / scale
+    try:  # every value finite: one pass
+        return [ramp[levels + max(-levels, min(levels, round(v * factor)))] for v in values]
+    except (ValueError, OverflowError):  # round() of nan or inf
+        pass
     out = []
     for v in values:
         if v != v or v in (math.inf, -math.inf):
