@@ -15,8 +15,8 @@ from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 from ..files import write_atomic
 from .module import MAX_FILE_BYTES, LoadError
-from .record import LOSSES, Recording, Snapshot, finite_or_text
-from .replay import FloatForward, check_description
+from .record import Recording, Snapshot, finite_or_text
+from .replay import LOSSES, FloatForward, check_description
 
 FORMAT = "tracegrad.history"
 FORMAT_VERSION = 1
