@@ -148,7 +148,7 @@ class Recorder:
         self.recording: Optional[Recording] = None
         self._step = 0
         self._total = 0
-        self._last: Optional[Tuple[int, int, float, List[float], List[float], Any, Any]] = None
+        self._last: Optional[Snapshot] = None  # the latest step, kept or not
         self._accuracy: Optional[Callable[[List[Any], List[Any]], float]] = None
 
     # --- called by fit
@@ -196,8 +196,10 @@ class Recorder:
         if recording is None or recording.live is None:
             raise ValueError("Recorder: step() before start()")
         params = recording.live.parameters
-        self._last = (self._step, epoch, loss.data, [p.data for p in params], [p.grad for p in params], outputs,
-                      targets)
+        # measured now, so that the batch's graph is not held while the next one is built
+        accuracy = self._accuracy(outputs, targets) if self._accuracy is not None else None
+        self._last = Snapshot(self._step, epoch, loss.data, accuracy, [p.data for p in params],
+                              [p.grad for p in params])
         if self._step % recording.every == 0 or self._step == self._total - 1:
             self._keep()
         self._step += 1
@@ -219,12 +221,8 @@ class Recorder:
         last, recording = self._last, self.recording
         if last is None or recording is None:
             return
-        if recording.snapshots and recording.snapshots[-1].step == last[0]:
-            return
-        step, epoch, loss, params, grads, outputs, targets = last
-        accuracy = self._accuracy(outputs, targets) if self._accuracy is not None else None
-        recording.snapshots.append(Snapshot(step, epoch, loss, accuracy, params, grads))
-        self._last = (*last[:5], None, None)  # type: ignore[assignment]
+        if not recording.snapshots or recording.snapshots[-1].step != last.step:
+            recording.snapshots.append(last)
 
 
 def _every(steps: int, most: int) -> int:
