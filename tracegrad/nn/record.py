@@ -3,8 +3,9 @@ loss and the accuracy every few steps, kept with the data and the model's shape.
 
 Pass ``record=True`` (or a :class:`Recorder` with your own settings) to
 :func:`~tracegrad.nn.train.fit`; the returned History then holds a :class:`Recording`, which
-``history.save_html(path)`` turns into a page that replays the learning. Recording only reads
-numbers that training computes anyway: it changes no number of the training.
+``history.save_html(path)`` turns into a page that replays the learning. Recording reads the
+parameters, gradients and loss that training computes anyway (and measures each batch's accuracy
+once more, with the same function): it changes no number of the training.
 
 >>> from tracegrad.nn import MLP, SGD, fit
 >>> from tracegrad.nn.data import moons
