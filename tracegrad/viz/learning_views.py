@@ -287,6 +287,9 @@ class DataView:
             parts.append('<span class="key"><span class="dot wrong-dot"></span>predicted wrong at this snapshot</span>')
         if self.kind == "line":
             parts.append('<span class="key"><span class="bar"></span>the model</span>')
+        if self.kind == "plane" and not self.classifier:
+            parts.append(f'<span class="key">colour: the model\'s {esc(self.rec.output_name)} (points: their '
+                         'target), blue above 0, orange below</span>')
         return "".join(parts)
 
     def point_name(self, i: int) -> str:

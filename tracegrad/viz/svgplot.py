@@ -176,7 +176,8 @@ def diverging(value: float, scale: float) -> Tuple[int, int, int]:
     (in :data:`LEVELS` shades each side)."""
     if not math.isfinite(value):
         return (200, 200, 200)
-    k = min(LEVELS, round(abs(value) * (LEVELS / scale))) if scale > 0 else 0
+    t = abs(value) * (LEVELS / scale) if scale > 0 else 0.0
+    k = LEVELS if t >= LEVELS else round(t)
     return _RAMP[LEVELS + k] if value > 0 else _RAMP[LEVELS - k]
 
 
@@ -190,14 +191,7 @@ def diverging_all(values: Sequence[float], scale: float) -> List[Tuple[int, int,
         return [ramp[levels + max(-levels, min(levels, round(v * factor)))] for v in values]
     except (ValueError, OverflowError):  # round() of nan or inf
         pass
-    out = []
-    for v in values:
-        if v != v or v in (math.inf, -math.inf):
-            out.append(grey)
-            continue
-        k = round(v * factor)
-        out.append(ramp[levels + (k if -levels <= k <= levels else (levels if k > 0 else -levels))])
-    return out
+    return [grey if v != v else diverging(v, scale) for v in values]
 
 
 def class_colour(index: int) -> Tuple[int, int, int]:
