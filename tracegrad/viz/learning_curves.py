@@ -11,7 +11,7 @@ import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..nn.record import Recording
-from .svgplot import Scale, axes, esc, polyline
+from .svgplot import Scale, axes, esc, number_text, polyline
 
 WIDTH = 380.0
 LOSS_BOX = (70.0, 10.0, 70.0 + WIDTH, 190.0)
@@ -108,8 +108,6 @@ class Curves:
 
 def readouts(history: Any, recording: Recording, snapshots: Sequence[Any]) -> List[Dict[str, str]]:
     """What the page says at each snapshot: where training is, the loss, the accuracy."""
-    from .svgplot import number_text
-
     total = recording.epochs * recording.steps_per_epoch
     out = []
     for k, s in enumerate(snapshots):

@@ -19,7 +19,6 @@ from typing import Any, Dict, List, Sequence, Set, Tuple, Union
 from ..engine import Value, topological_order
 from ..nn.record import Recording, Snapshot
 from ..nn.replay import Replayer
-from . import labels
 from .dot import HIGHLIGHT_FILL, picture
 from .html import inline_svg
 from .render import Renderer, RendererNotFound, RenderError, find_renderer
@@ -293,7 +292,3 @@ def _columns(boxes: List[Value], inputs: Set[Value], side: Set[Value], number: D
         columns.setdefault(depth[v], []).append(f"v{number[v]}")
     return [ids for _, ids in sorted(columns.items()) if len(ids) > 1]
 
-
-def number_text(x: float) -> str:
-    """A box's number as the page shows it."""
-    return labels.number(x, 4)

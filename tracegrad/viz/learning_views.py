@@ -69,7 +69,6 @@ class DataView:
         else:
             self.probes = []
         self.value_scale = max((abs(t) for t in self.targets), default=1.0) or 1.0
-        self._score_range = 1.0
 
     # --- the model at one snapshot
 
