@@ -6,11 +6,15 @@ import argparse
 import io
 import os
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from tracegrad.files import write_atomic
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+PAGES: List[Tuple[Path, float, float, float]] = []
+"""Every training page written so far: its path, its size in MB, the seconds it took and the
+seconds of CPU (on a shared machine the first swings with the load, the second much less)."""
 
 
 def output_dir(name: str, out: Optional[PathLike] = None, quiet: bool = False) -> Path:
@@ -40,6 +44,23 @@ def save_figure(fig: Any, path: Path) -> Path:
     finally:
         pyplot().close(fig)
     write_atomic(path, buffer.getvalue())
+    return path
+
+
+def save_page(page: Any, path: Path, quiet: bool = False, **options: Any) -> Path:
+    """Write a training page (from a recorded History, or runs side by side from a dict of them)
+    and say where, how large it is and how long it took to make."""
+    import time
+
+    from tracegrad.viz.learning import replay
+
+    start, cpu = time.perf_counter(), time.process_time()
+    made = replay(page, **options)
+    made.save_html(path)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    PAGES.append((path, path.stat().st_size / 1e6, seconds, cpu))
+    if not quiet:
+        print(f"training page: {path} ({path.stat().st_size / 1e6:.2f} MB, made in {seconds:.1f} s)")
     return path
 
 

@@ -2,7 +2,8 @@
 
 Gradient descent on the mean squared error finds w ≈ 1.8 and b ≈ 32. The learning rate matters:
 too small and it has hardly moved after all the steps, a good one converges, and one above
-2 / (largest curvature of the loss) makes every step overshoot further: it diverges.
+2 / (largest curvature of the loss) makes every step overshoot further: it diverges. The training
+page celsius.html replays the three runs side by side.
 
 Run: python demos/celsius.py [--out FOLDER]
 """
@@ -19,13 +20,13 @@ from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import output_dir, parse_args, pyplot, save_figure
+from _common import output_dir, parse_args, pyplot, save_figure, save_page
 
-from tracegrad.engine import Value
-from tracegrad.engine.errors import DomainError
-from tracegrad.nn import Neuron
+from tracegrad.nn import History, Neuron
 from tracegrad.nn.losses import mse
 from tracegrad.nn.optim import SGD
+from tracegrad.nn.record import Recorder
+from tracegrad.nn.train import fit
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Outcome:
     final_loss: Dict[str, float]
     diverged: Dict[str, bool]
     files: List[Path]
+    page: Path
+    histories: Dict[str, History]
 
 
 def measurements(n: int = 40, seed: int = 0) -> Tuple[List[float], List[float]]:
@@ -45,23 +48,23 @@ def measurements(n: int = 40, seed: int = 0) -> Tuple[List[float], List[float]]:
     return celsius, [1.8 * c + 32.0 + rng.uniform(-0.5, 0.5) for c in celsius]
 
 
-def train(celsius: List[float], fahrenheit: List[float], lr: float, steps: int) -> Tuple[Neuron, List[float], bool]:
-    """Full-batch gradient descent; stops early (diverged) once the loss has grown a millionfold."""
+def train(celsius: List[float], fahrenheit: List[float], lr: float, steps: int) -> Tuple[Neuron, History, bool]:
+    """Full-batch gradient descent, recorded; stops early (diverged) once the loss has grown a millionfold."""
     neuron = Neuron(1, activation="linear", rng=1, fused=True)
-    optimizer = SGD(neuron.parameters(), lr=lr)
-    losses: List[float] = []
-    for _ in range(steps):
-        try:
-            loss = mse([neuron([Value(c)]) for c in celsius], fahrenheit)
-        except DomainError:  # the squares overflow: the weights have run away
-            return neuron, losses, True
-        if not math.isfinite(loss.data) or (losses and loss.data > 1e6 * losses[0]):
-            return neuron, losses, True
-        losses.append(loss.data)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return neuron, losses, False
+    recorder = Recorder(inputs=["°C"], output="°F")
+
+    def watch(epoch: int, history: History) -> None:
+        if not math.isfinite(history.loss[-1]) or history.loss[-1] > 1e6 * history.loss[0]:
+            raise FloatingPointError(f"the loss grew a millionfold in {epoch + 1} steps: each step overshoots "
+                                     "the bottom further than the last (the learning rate is too large)")
+
+    try:
+        history = fit(neuron, ([[c] for c in celsius], fahrenheit), mse, SGD(neuron.parameters(), lr=lr),
+                      epochs=steps, shuffle=False, progress=False, accuracy=None, callback=watch, record=recorder)
+    except FloatingPointError as error:  # from watch, or fit's own check when the loss overflows
+        recorder.stop(error)
+        return neuron, recorder.history, True
+    return neuron, history, False
 
 
 def main(out: Optional[str] = None, steps: int = 800) -> Outcome:
@@ -74,15 +77,18 @@ def main(out: Optional[str] = None, steps: int = 800) -> Outcome:
     runs = {name: train(celsius, fahrenheit, lr, steps) for name, lr in rates.items()}
     neuron = runs["good"][0]
     w, b = neuron.w[0].data, neuron.b.data
-    for name, (_, losses, diverged) in runs.items():
-        state = "diverged" if diverged else f"loss {losses[-1]:.4f}"
-        print(f"lr {rates[name]:.2e} ({name}): after {len(losses)} steps {state}")
+    for name, (_, history, diverged) in runs.items():
+        state = "diverged" if diverged else f"loss {history.loss[-1]:.4f}"
+        print(f"lr {rates[name]:.2e} ({name}): after {len(history.loss)} steps {state}")
     print(f"learned F = {w:.4f} * C + {b:.4f}  (true: 1.8 * C + 32)")
     files = [_plot(folder, runs, rates, celsius, fahrenheit, w, b)]
-    return Outcome(w, b, rates, {k: r[1][-1] for k, r in runs.items()}, {k: r[2] for k, r in runs.items()}, files)
+    histories = {f"lr {rates[name]:.2g} ({name})": run[1] for name, run in runs.items()}
+    page = save_page(histories, folder / "celsius.html", title="Celsius to Fahrenheit: three learning rates")
+    return Outcome(w, b, rates, {k: r[1].loss[-1] for k, r in runs.items()}, {k: r[2] for k, r in runs.items()},
+                   files, page, histories)
 
 
-def _plot(folder: Path, runs: Dict[str, Tuple[Neuron, List[float], bool]], rates: Dict[str, float],
+def _plot(folder: Path, runs: Dict[str, Tuple[Neuron, History, bool]], rates: Dict[str, float],
           celsius: List[float], fahrenheit: List[float], w: float, b: float) -> Path:
     plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
@@ -91,8 +97,8 @@ def _plot(folder: Path, runs: Dict[str, Tuple[Neuron, List[float], bool]], rates
     ax1.set_xlabel("°C")
     ax1.set_ylabel("°F")
     ax1.legend()
-    for name, (_, losses, diverged) in runs.items():
-        ax2.plot(losses, label=f"lr {rates[name]:.1e} ({name}{', diverged' if diverged else ''})")
+    for name, (_, history, diverged) in runs.items():
+        ax2.plot(history.loss, label=f"lr {rates[name]:.1e} ({name}{', diverged' if diverged else ''})")
     ax2.set_yscale("log")
     ax2.set_xlabel("step")
     ax2.set_ylabel("mean squared error")

@@ -5,7 +5,8 @@ The inputs are age, sex (0 male, 1 female) and number of lessons; the hidden neu
 below, person A (20, male, 10 lessons) gets hidden outputs 0 and 0 and a pass probability of
 sigmoid(-3) = 4.74%; person B (50, female, 20 lessons) gets 150.5 and 179.5 and
 sigmoid(2.9925) = 95.22%. Then the same shape of network is trained on a small synthetic set,
-showing what an epoch and a batch size are.
+showing what an epoch and a batch size are; the training pages driving_test.html (batch size 16)
+and driving_test_batches.html (three batch sizes, epoch by epoch) replay it.
 
 Run: python demos/driving_test.py [--out FOLDER]
 """
@@ -21,13 +22,14 @@ from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import output_dir, parse_args, pyplot, save_figure
+from _common import output_dir, parse_args, pyplot, save_figure, save_page
 
 from tracegrad.engine import Value
 from tracegrad.nn import MLP
 from tracegrad.nn.losses import binary_cross_entropy
 from tracegrad.nn.optim import Adam
-from tracegrad.nn.train import fit
+from tracegrad.nn.record import Recorder
+from tracegrad.nn.train import History, fit
 
 # (age, sex, lessons) weights and bias of each neuron
 PARKING = ([5.0, 0.5, 0.0], -100.0)
@@ -44,6 +46,7 @@ class Outcome:
     steps_per_epoch: Dict[int, int]
     final_accuracy: Dict[int, float]
     files: List[Path]
+    pages: List[Path]
 
 
 def network() -> MLP:
@@ -82,19 +85,28 @@ def main(out: Optional[str] = None, epochs: int = 60) -> Outcome:
 
     X, y = examinees()
     steps, accuracy, curves = {}, {}, {}
+    histories: Dict[int, History] = {}
     for batch_size in (1, 16, len(X)):
         # the same shape, its output a logit: the loss applies the sigmoid itself, stably
         trainee = MLP(3, [2, 1], activation="relu", init="he", rng=3, fused=True)
         optimizer = Adam(trainee.parameters(), lr=0.05)
+        recorder = Recorder(inputs=["age / 70", "sex (1: female)", "lessons / 40"], output="passes (logit)",
+                            classes={0: "fails", 1: "passes"})
         history = fit(trainee, (X, y), binary_cross_entropy, optimizer, epochs=epochs, batch_size=batch_size,
-                      progress=False, seed=0)
+                      progress=False, seed=0, record=recorder)
+        histories[batch_size] = history
         steps[batch_size] = optimizer.steps // epochs
         accuracy[batch_size] = history.accuracy[-1] or 0.0
         curves[batch_size] = history.loss
         print(f"batch size {batch_size:>2}: {steps[batch_size]:>2} steps per epoch, {epochs} epochs -> "
               f"loss {history.loss[-1]:.3f}, training accuracy {accuracy[batch_size]:.0%}")
     files = [_plot(folder, curves, steps)]
-    return Outcome(hidden, sums, probs, steps, accuracy, files)
+    pages = [save_page(histories[16], folder / "driving_test.html", title="Watch MLP(3, [2, 1]) learn who passes"),
+             save_page({f"batch size {size} ({steps[size]} step{'s' if steps[size] > 1 else ''} an epoch)": h
+                        for size, h in histories.items()},
+                       folder / "driving_test_batches.html", title="Epochs and batch sizes: the same network, "
+                       "three batch sizes")]
+    return Outcome(hidden, sums, probs, steps, accuracy, files, pages)
 
 
 def _plot(folder: Path, curves: Dict[int, List[float]], steps: Dict[int, int]) -> Path:

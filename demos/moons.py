@@ -3,6 +3,7 @@
 MLP(2, [16, 16, 1]) (ReLU hidden layers), SVM max-margin loss + 1e-4 L2, 100 steps of full-batch
 SGD with the rate decaying from 1.0 to 0.1, after random.seed(1337), on the points scikit-learn's
 make_moons(100, noise=0.1) gives after numpy.random.seed(1337). The numbers are micrograd's own.
+Training is recorded, and replayed in the training page moons.html (open it in a browser).
 
 Run: python demos/moons.py [--out FOLDER]
 """
@@ -18,13 +19,14 @@ from typing import List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import output_dir, parse_args, pyplot, save_figure
+from _common import output_dir, parse_args, pyplot, save_figure, save_page
 
 from tracegrad.engine import no_grad
 from tracegrad.nn import MLP
 from tracegrad.nn.data import sklearn_moons
 from tracegrad.nn.losses import hinge, l2_penalty
 from tracegrad.nn.optim import SGD
+from tracegrad.nn.record import Recorder
 from tracegrad.nn.train import fit
 
 
@@ -34,6 +36,7 @@ class Outcome:
     accuracy: List[float]
     first_perfect_step: Optional[int]
     files: List[Path]
+    page: Path
 
 
 def main(out: Optional[str] = None, steps: int = 100, grid: int = 60, progress: bool = True) -> Outcome:
@@ -46,15 +49,17 @@ def main(out: Optional[str] = None, steps: int = 100, grid: int = 60, progress: 
     print(model)
     print("number of parameters", len(model.parameters()))
     optimizer = SGD(model.parameters(), lr=lambda k: 1.0 - 0.9 * k / 100)
+    recorder = Recorder(classes={-1: "upper moon", 1: "lower moon"})  # changes no number of the training
     history = fit(model, (X, y), lambda out, t: hinge(out, t) + l2_penalty(model.parameters(), 1e-4), optimizer,
-                  epochs=steps, batch_size=None, shuffle=False, progress=progress)
+                  epochs=steps, batch_size=None, shuffle=False, progress=progress, record=recorder)
     accuracy = [a or 0.0 for a in history.accuracy]
     for k in (0, steps // 2, steps - 1):
         print(f"step {k} loss {history.loss[k]}, accuracy {accuracy[k] * 100}%")
     perfect = next((k for k, a in enumerate(accuracy) if a == 1.0), None)
     print(f"100% training accuracy first at step {perfect}")
     files = [_boundary(folder, model, X, y, grid), _loss_curve(folder, history.loss, accuracy)]
-    return Outcome(history.loss, accuracy, perfect, files)
+    page = save_page(history, folder / "moons.html", title="Watch MLP(2, [16, 16, 1]) learn the two moons")
+    return Outcome(history.loss, accuracy, perfect, files, page)
 
 
 @no_grad()

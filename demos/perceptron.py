@@ -3,7 +3,8 @@
 A perceptron with inputs (0.5, 0.6), weights (0.5, 0.7), bias 0 and threshold 0.5 computes the
 weighted sum 0.5*0.5 + 0.6*0.7 = 0.67 > 0.5, so it fires. The perceptron learning rule
 (w += lr * (target - output) * x) learns AND, which a line separates, but never XOR, which no
-line separates; an MLP with one hidden layer learns XOR by gradient descent.
+line separates; an MLP with one hidden layer learns XOR by gradient descent. The training pages
+xor.html (a single neuron beside the MLP, trained alike) and xor_mlp.html replay the learning.
 
 Run: python demos/perceptron.py [--out FOLDER]
 """
@@ -18,12 +19,13 @@ from typing import List, Optional, Sequence, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import output_dir, parse_args, pyplot, save_figure
+from _common import output_dir, parse_args, pyplot, save_figure, save_page
 
 from tracegrad.engine import no_grad
 from tracegrad.nn import MLP, Neuron
 from tracegrad.nn.losses import binary_cross_entropy
 from tracegrad.nn.optim import Adam
+from tracegrad.nn.record import Recorder
 from tracegrad.nn.train import fit
 
 CORNERS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -40,7 +42,9 @@ class Outcome:
     xor_best_accuracy: float
     mlp_xor_accuracy: float
     mlp_xor_outputs: List[float]
+    neuron_xor_accuracy: float
     files: List[Path]
+    pages: List[Path]
 
 
 def perceptron(weights: Sequence[float], threshold: float) -> Neuron:
@@ -84,13 +88,23 @@ def main(out: Optional[str] = None, mlp_epochs: int = 300) -> Outcome:
 
     mlp = MLP(2, [4, 1], activation="tanh", rng=3, fused=True)
     history = fit(mlp, (CORNERS, XOR), binary_cross_entropy, Adam(mlp.parameters(), lr=0.05), epochs=mlp_epochs,
-                  shuffle=False, progress=False)
+                  shuffle=False, progress=False, record=Recorder(inputs=["a", "b"], output="logit"))
+    # the same training for one neuron (a logistic regression: one line through the plane)
+    single = Neuron(2, activation="linear", rng=3, fused=True)
+    line = fit(single, (CORNERS, XOR), binary_cross_entropy, Adam(single.parameters(), lr=0.05), epochs=mlp_epochs,
+               shuffle=False, progress=False, record=Recorder(inputs=["a", "b"], output="logit"))
+    neuron_accuracy = max(a or 0.0 for a in line.accuracy)
+    print(f"one neuron trained the same way on XOR: never better than {neuron_accuracy:.0%}")
     with no_grad():
         outputs = [mlp(x).sigmoid().data for x in CORNERS]
     mlp_accuracy = sum((o > 0.5) == bool(t) for o, t in zip(outputs, XOR)) / 4
     print("MLP(2, [4, 1]) on XOR: P(1) =", ", ".join(f"{o:.3f}" for o in outputs), f"-> {mlp_accuracy:.0%} right")
     files = [_plot(folder, and_neuron, mlp, history.loss)]
-    return Outcome(total, fires, and_accuracy, and_epochs, xor_best, mlp_accuracy, outputs, files)
+    pages = [save_page({"one neuron": line, "MLP(2, [4, 1])": history}, folder / "xor.html",
+                       title="XOR: one neuron cannot draw it, an MLP can"),
+             save_page(history, folder / "xor_mlp.html", title="Watch MLP(2, [4, 1]) learn XOR")]
+    return Outcome(total, fires, and_accuracy, and_epochs, xor_best, mlp_accuracy, outputs, neuron_accuracy, files,
+                   pages)
 
 
 @no_grad()

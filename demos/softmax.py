@@ -4,7 +4,8 @@ The loss of one example is -log(probability the model gives the correct class): 
 says "hot dog" with 80% for a hot dog pays -log(0.8) = 0.22, one that says 30% pays
 -log(0.3) = 1.20. Softmax turns any scores (logits) into probabilities; cross-entropy computed
 through log-sum-exp never overflows, however large the logits. An MLP with three outputs learns
-three interleaved spirals, which no straight lines separate.
+three interleaved spirals, which no straight lines separate; the training page spirals.html
+replays how it learns them.
 
 Run: python demos/softmax.py [--out FOLDER]
 """
@@ -20,13 +21,14 @@ from typing import Dict, List, Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import output_dir, parse_args, pyplot, save_figure
+from _common import output_dir, parse_args, pyplot, save_figure, save_page
 
 from tracegrad.engine import no_grad
 from tracegrad.nn import MLP
 from tracegrad.nn.data import spirals
 from tracegrad.nn.losses import softmax, softmax_cross_entropy
 from tracegrad.nn.optim import Adam
+from tracegrad.nn.record import Recorder
 from tracegrad.nn.train import fit
 
 HOT_DOG = 0  # class 0: hot dog, class 1: not hot dog
@@ -38,6 +40,7 @@ class Outcome:
     losses: List[float]
     accuracy: float
     files: List[Path]
+    page: Path
 
 
 def hot_dog() -> Dict[str, float]:
@@ -59,12 +62,13 @@ def main(out: Optional[str] = None, epochs: int = 40, points: int = 20) -> Outco
     data = spirals(points, classes=3, noise=0.1, seed=0)
     model = MLP(2, [12, 12, 3], rng=0, fused=True)
     history = fit(model, data, softmax_cross_entropy, Adam(model.parameters(), lr=0.05), epochs=epochs,
-                  progress=False)
+                  progress=False, record=Recorder(output="logit", classes=["arm 1", "arm 2", "arm 3"]))
     accuracy = history.accuracy[-1] or 0.0
     print(f"3 spirals, MLP(2, [12, 12, 3]), {epochs} epochs: loss {history.loss[0]:.3f} -> {history.loss[-1]:.3f}, "
           f"training accuracy {accuracy:.1%}")
     files = [_plot(folder, model, data.X, data.y, history.loss)]
-    return Outcome(hot, history.loss, accuracy, files)
+    page = save_page(history, folder / "spirals.html", title="Watch MLP(2, [12, 12, 3]) learn three spirals")
+    return Outcome(hot, history.loss, accuracy, files, page)
 
 
 def _argmax(scores: List[float]) -> int:

@@ -31,6 +31,8 @@ LAZY_UPWARD = {
     ("tracegrad.engine.value", "tracegrad.engine.apply"),  # Value.sum
     ("tracegrad.viz.steps", "tracegrad.viz.frames"),  # Trace.frames, Trace.save_frames
     ("tracegrad.viz.steps", "tracegrad.viz.html"),  # Trace.save_html
+    ("tracegrad.nn.history", "tracegrad.viz.learning"),  # History.page, save_html, notebook display
+    ("tracegrad.nn.history", "tracegrad.viz.learning_plots"),  # History.plot, save_gif
 }
 
 ENGINE_STDLIB = {"__future__", "ast", "cmath", "contextvars", "dataclasses", "functools", "itertools", "math",

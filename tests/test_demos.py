@@ -6,7 +6,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, List
+from typing import Any, List, Sequence
 
 import pytest
 
@@ -31,11 +31,16 @@ import softmax  # noqa: E402
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def written(files: List[Path], folder: Path) -> None:
+def written(files: List[Path], folder: Path, pages: Sequence[Path] = ()) -> None:
     assert files
     for f in files:
         assert f.parent == folder
         assert f.read_bytes()[:8] == PNG
+    for page in pages:  # the training pages: whole, offline documents
+        assert page.parent == folder
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+        assert 'id="learning-data"' in text and "default-src 'none'" in text
     assert not [p for p in folder.iterdir() if p.name.startswith(".tmp")]
 
 
@@ -44,8 +49,9 @@ def test_moons_reaches_100_percent_at_micrograds_step(tmp_path: Path, capsys: An
     assert outcome.losses[0] == 0.8958441028683222  # micrograd's first loss, every digit
     assert outcome.first_perfect_step == 40
     assert outcome.accuracy[40] == 1.0
-    written(outcome.files, tmp_path)
-    assert f"writing pictures to {tmp_path}" in capsys.readouterr().out
+    written(outcome.files, tmp_path, [outcome.page])
+    out = capsys.readouterr().out
+    assert f"writing pictures to {tmp_path}" in out and f"training page: {outcome.page} (" in out
 
 
 def test_perceptron(tmp_path: Path) -> None:
@@ -56,7 +62,8 @@ def test_perceptron(tmp_path: Path) -> None:
     assert outcome.xor_best_accuracy < 1.0
     assert outcome.mlp_xor_accuracy == 1.0
     assert [round(p) for p in outcome.mlp_xor_outputs] == [0, 1, 1, 0]
-    written(outcome.files, tmp_path)
+    assert outcome.neuron_xor_accuracy <= 0.75  # one line cannot separate XOR, whatever it is trained with
+    written(outcome.files, tmp_path, outcome.pages)
 
 
 def test_celsius_learns_the_conversion_and_the_rates_behave(tmp_path: Path) -> None:
@@ -65,7 +72,9 @@ def test_celsius_learns_the_conversion_and_the_rates_behave(tmp_path: Path) -> N
     assert abs(outcome.b - 32.0) < 0.5
     assert outcome.diverged == {"too small": False, "good": False, "too large": True}
     assert outcome.final_loss["too small"] > 100 * outcome.final_loss["good"]
-    written(outcome.files, tmp_path)
+    large = outcome.histories["lr 0.016 (too large)"].recording
+    assert large is not None and "grew a millionfold" in (large.stopped or "")
+    written(outcome.files, tmp_path, [outcome.page])
 
 
 def test_driving_test_numbers(tmp_path: Path) -> None:
@@ -78,7 +87,7 @@ def test_driving_test_numbers(tmp_path: Path) -> None:
     assert round(outcome.pass_probability["B"] * 100, 2) == 95.22
     assert outcome.steps_per_epoch == {1: 64, 16: 4, 64: 1}
     assert all(acc >= 0.9 for acc in outcome.final_accuracy.values())
-    written(outcome.files, tmp_path)
+    written(outcome.files, tmp_path, outcome.pages)
 
 
 def test_softmax_hot_dog_and_spirals(tmp_path: Path) -> None:
@@ -88,7 +97,7 @@ def test_softmax_hot_dog_and_spirals(tmp_path: Path) -> None:
     assert good < poor
     assert outcome.losses[-1] < outcome.losses[0] / 5
     assert outcome.accuracy >= 0.9
-    written(outcome.files, tmp_path)
+    written(outcome.files, tmp_path, [outcome.page])
 
 
 def test_activations_derivatives_from_backward(tmp_path: Path) -> None:

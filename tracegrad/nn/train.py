@@ -21,20 +21,27 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 from ..engine import Value
 from ..engine.errors import DomainError
 from .data import Seed, batches, resolve_seed
+from .history import HistoryMethods
 from .optim import Optimizer
 from .progress import progress_bar
+from .record import Recorder, Recording
 
 LossFn = Callable[[List[Any], List[Any]], Value]
 AccuracyFn = Callable[[List[Any], List[Any]], float]
 
 
 @dataclass
-class History:
-    """What training did, epoch by epoch (means over the epoch's batches), and batch by batch."""
+class History(HistoryMethods):
+    """What training did, epoch by epoch (means over the epoch's batches), and batch by batch.
+
+    With ``fit(..., record=True)`` it also holds a :class:`~tracegrad.nn.record.Recording`, which
+    ``save_html`` replays as a page; ``save``/``load`` keep it all as JSON.
+    """
 
     loss: List[float] = field(default_factory=list)
     accuracy: List[Optional[float]] = field(default_factory=list)
     batch_loss: List[float] = field(default_factory=list)
+    recording: Optional[Recording] = field(default=None, repr=False)
 
 
 def classification_accuracy(outputs: List[Any], targets: List[Any]) -> float:
@@ -45,17 +52,19 @@ def classification_accuracy(outputs: List[Any], targets: List[Any]) -> float:
     """
     if not outputs:
         raise ValueError("accuracy: no outputs")
-    right = 0
     signed = any(t == -1 for t in targets)
-    for out, t in zip(outputs, targets):
-        if isinstance(out, (list, tuple)):
-            scores = [o.data if isinstance(o, Value) else float(o) for o in out]
-            guess: Union[int, float] = max(range(len(scores)), key=scores.__getitem__)
-        else:
-            score = out.data if isinstance(out, Value) else float(out)
-            guess = (1 if score > 0 else -1) if signed else (1 if score > 0 else 0)
-        right += guess == t
+    right = sum(1 for out, t in zip(outputs, targets) if predicted_class(out, signed) == t)
     return right / len(outputs)
+
+
+def predicted_class(output: Any, signed: bool = False) -> int:
+    """The class an output picks: of several logits the largest (its index); a single score
+    picks 1 when it is > 0, else 0 (or -1, for targets -1 / +1 when ``signed``)."""
+    if isinstance(output, (list, tuple)):
+        scores = [o.data if isinstance(o, Value) else float(o) for o in output]
+        return max(range(len(scores)), key=scores.__getitem__)  # type: ignore[no-any-return]
+    score = output.data if isinstance(output, Value) else float(output)
+    return 1 if score > 0 else (-1 if signed else 0)
 
 
 def fit(
@@ -71,6 +80,7 @@ def fit(
     shuffle: bool = True,
     seed: Seed = None,
     callback: Optional[Callable[[int, History], None]] = None,
+    record: Union[bool, Recorder, None] = None,
 ) -> History:
     """Train ``model`` on ``data`` and return the loss and accuracy history.
 
@@ -91,6 +101,9 @@ def fit(
             None for regression.
         shuffle, seed: shuffle the points each epoch, from this seed.
         callback: called with ``(epoch, history)`` after each epoch (for plots, early stops).
+        record: True (or a :class:`~tracegrad.nn.record.Recorder`) to keep snapshots of the
+            parameters, gradients, loss and accuracy in ``history.recording``, for
+            ``history.save_html(path)``; it changes no number of the training.
 
     Raises:
         FloatingPointError: the loss became NaN or infinite, or an op overflowed (the learning
@@ -105,6 +118,9 @@ def fit(
         raise ValueError("fit: no data")
     order_rng = resolve_seed(seed)
     history = History()
+    recorder = (Recorder() if record is True else record) or None
+    if recorder is not None:
+        recorder.start(history, model, data, loss, optimizer.parameters, accuracy, epochs, batch_size)
     bar: Any = None
     epoch_range: Any = range(epochs)
     if progress:
@@ -118,15 +134,19 @@ def fit(
                 outputs = [model(x) for x in Xb]
                 total = loss(outputs, yb)
             except DomainError as exc:
-                raise FloatingPointError(
+                error = FloatingPointError(
                     f"fit: at epoch {epoch}, {exc}; if the parameters diverged, try a smaller learning rate"
-                ) from exc
+                )
+                raise (recorder.stop(error) if recorder else error) from exc
             if not math.isfinite(total.data):
-                raise FloatingPointError(
+                error = FloatingPointError(
                     f"fit: the loss is {total.data} at epoch {epoch}; try a smaller learning rate"
                 )
+                raise recorder.stop(error) if recorder else error
             optimizer.zero_grad()
             total.backward()
+            if recorder is not None:
+                recorder.step(epoch, outputs, yb, total)
             optimizer.step()
             losses.append(total.data)
             weights.append(len(Xb))
@@ -146,4 +166,6 @@ def fit(
             callback(epoch, history)
     if bar is not None:
         bar.close()
+    if recorder is not None:
+        recorder.finish()
     return history

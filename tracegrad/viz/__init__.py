@@ -1,4 +1,5 @@
-"""Seeing the graph: pictures of it, and backprop through it one chain-rule step at a time.
+"""Seeing the graph: pictures of it, backprop through it one chain-rule step at a time, and
+training replayed (``replay(history)``, the page behind ``history.save_html``).
 
 >>> from tracegrad import Value
 >>> from tracegrad.viz import draw, trace, explain
@@ -15,12 +16,14 @@ needs neither.
 from __future__ import annotations
 
 from .dot import DEFAULT_MAX_NODES, GraphTooLarge, draw
+from .learning import LearningPage, replay
 from .render import RendererNotFound, RenderError, available_renderers, find_renderer, render, save
 from .steps import StepRecord, Trace, explain, trace
 
 __all__ = [
     "DEFAULT_MAX_NODES",
     "GraphTooLarge",
+    "LearningPage",
     "RenderError",
     "RendererNotFound",
     "StepRecord",
@@ -30,6 +33,7 @@ __all__ = [
     "explain",
     "find_renderer",
     "render",
+    "replay",
     "save",
     "trace",
 ]
