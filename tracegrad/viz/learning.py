@@ -30,13 +30,13 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..files import write_atomic
 from ..nn.replay import Replayer
-from .html import script_json
 from .learning_assets import CSS, JS
 from .learning_curves import Curves, loss_range, readouts
 from .learning_graph import PointGraphs
 from .learning_network import NetworkView, network_data
 from .learning_views import GRID, DataView
 from .notebook import NotebookPage
+from .page_data import script_json
 from .render import Renderer
 from .svgplot import NEGATIVE, POSITIVE, esc, hex_colour, joined
 

@@ -20,9 +20,9 @@ from ..engine import Value, topological_order
 from ..nn.record import Recording, Snapshot
 from ..nn.replay import Replayer
 from .dot import HIGHLIGHT_FILL, picture
-from .html import inline_svg
 from .render import Renderer, RendererNotFound, RenderError, find_renderer
 from .svgplot import joined
+from .viewer import inline_svg
 
 BUDGET = 120_000
 """Numbers (a data and a gradient per box, per snapshot, per point) the page holds for graphs."""
