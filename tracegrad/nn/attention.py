@@ -40,7 +40,8 @@ def attention_weights(q: Vector, ks: Sequence[Vector], scale: Optional[float] = 
     factor = 1.0 / math.sqrt(len(q)) if scale is None else float(scale)
     scores = [dot(q, k, fused) for k in ks]
     if factor != 1.0:  # x * 1.0 is x: leave the node out of the picture
-        scores = [s * factor for s in scores]
+        constant = Value(factor)  # one leaf for all the scores
+        scores = [s * constant for s in scores]
     return scores, softmax(scores)
 
 
