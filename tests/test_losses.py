@@ -207,6 +207,24 @@ def test_cross_entropy_with_an_index_or_probabilities_against_torch(logits: List
             close([p.grad for p in ps], tp.grad.tolist(), 1e-11)
 
 
+@given(logits=logits_strategy)
+@example(logits=[1000.0, 999.0, -1000.0])
+def test_softmax_against_torch(logits: List[float]) -> None:
+    torch = needs.torch()
+    zs = [Value(z) for z in logits]
+    probs = softmax(zs)
+    up = [1.0 + 0.5 * i for i in range(len(logits))]  # a different upstream gradient per probability
+    weighted = probs[0] * up[0]
+    for p, u in zip(probs[1:], up[1:]):
+        weighted = weighted + p * u
+    weighted.backward()
+    tz = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    tp = torch.softmax(tz, dim=0)
+    (tp * torch.tensor(up, dtype=torch.float64)).sum().backward()
+    close([p.data for p in probs], tp.tolist())
+    close([z.grad for z in zs], tz.grad.tolist())
+
+
 def test_a_one_hot_row_is_its_index() -> None:
     logits = [0.5, -2.0, 3.0]
     assert cross_entropy(logits, [0.0, 1.0, 0.0]).data == cross_entropy(logits, 1).data

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any, List
 
 import pytest
-import twins
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracegrad.check import gradcheck
@@ -15,6 +14,7 @@ from tracegrad.engine import Value, grad
 from tracegrad.nn.attention import TransformerBlock, attention, attention_weights, weighted_sum
 
 import needs
+import twins
 
 numbers = st.floats(-3.0, 3.0, allow_nan=False, allow_subnormal=False)
 
@@ -71,14 +71,16 @@ def test_complex_step_through_attention(q: List[float], k: List[float]) -> None:
 
 @st.composite
 def blocks(draw: st.DrawFn) -> tuple:
-    heads = draw(st.integers(1, 2))
+    heads, norm = draw(st.integers(1, 2)), draw(st.sampled_from(["rms", "layer"]))
     dim = heads * draw(st.integers(1, 3))
+    if norm == "layer" and dim == 2:
+        dim = 4  # layer norm's degenerate width: see test_nn_gpt.models
     steps = draw(st.integers(1, 4))
     xs = draw(st.lists(st.lists(numbers, min_size=dim, max_size=dim), min_size=steps, max_size=steps))
-    return dim, heads, xs, draw(st.sampled_from(["rms", "layer"])), draw(st.booleans()), draw(
-        st.integers(0, 2**32 - 1)), draw(st.booleans())
+    return dim, heads, xs, norm, draw(st.booleans()), draw(st.integers(0, 2**32 - 1)), draw(st.booleans())
 
 
+@settings(max_examples=50)  # each example builds a block and its PyTorch twin
 @given(blocks())
 def test_transformer_block_against_torch(case: tuple) -> None:
     torch = needs.torch()

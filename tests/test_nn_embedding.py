@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import List
 
 import pytest
-import twins
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from tracegrad.engine import Value
 from tracegrad.nn.embedding import Embedding
 
 import needs
+import twins
 
 
 @st.composite

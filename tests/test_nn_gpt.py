@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, List
 
 import pytest
-import twins
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,17 +15,22 @@ from tracegrad.engine import Value, value_sum
 from tracegrad.nn.gpt import GPT
 
 import needs
+import twins
 
 
 @st.composite
 def models(draw: st.DrawFn) -> tuple:
     vocab, context, heads = draw(st.integers(2, 6)), draw(st.integers(1, 4)), draw(st.integers(1, 2))
-    dim = heads * draw(st.integers(1, 2))
+    dim, norm = heads * draw(st.integers(1, 2)), draw(st.sampled_from(["rms", "layer"]))
+    if norm == "layer" and dim == 2:
+        # layer norm's degenerate width: its output is ±√(var/(var+eps)) whatever the input, so
+        # the gradient through it is all cancellation, and float64 implementations agree only to
+        # about (var+eps)/eps units in the last place (seen: PyTorch's fused kernel 4e-11 apart)
+        dim = 4
     steps = draw(st.integers(1, context))
     tokens = draw(st.lists(st.integers(0, vocab - 1), min_size=steps + 1, max_size=steps + 1))
     model = GPT(vocab, context=context, dim=dim, heads=heads, layers=draw(st.integers(1, 2)), hidden=3,
-                norm=draw(st.sampled_from(["rms", "layer"])), rng=draw(st.integers(0, 2**32 - 1)),
-                fused=draw(st.booleans()))
+                norm=norm, rng=draw(st.integers(0, 2**32 - 1)), fused=draw(st.booleans()))
     return model, tokens
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import List
 
 import pytest
-import twins
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from tracegrad.engine import Value
 from tracegrad.nn.linear import Linear, dot
 
 import needs
+import twins
 
 xs_strategy = st.lists(st.floats(-3.0, 3.0, allow_nan=False, allow_subnormal=False), min_size=1, max_size=5)
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import List
 
 import pytest
-import twins
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from tracegrad.engine import Value
 from tracegrad.nn.norm import LayerNorm, RMSNorm, layernorm, rmsnorm
 
 import needs
+import twins
 
 vectors = st.lists(st.floats(-4.0, 4.0, allow_nan=False, allow_subnormal=False), min_size=1, max_size=6)
 gains = st.lists(st.floats(-2.0, 2.0, allow_nan=False, allow_subnormal=False), min_size=6, max_size=6)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import pytest
-import twins
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from tracegrad.engine import Value
 from tracegrad.nn.recurrent import LSTMCell, RNNCell
 
 import needs
+import twins
 
 numbers = st.floats(-2.0, 2.0, allow_nan=False, allow_subnormal=False)
 

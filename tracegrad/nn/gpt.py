@@ -45,7 +45,9 @@ class GPT(Module):
         fused: one node per dot product (fast) or every product and a ``Σ`` node adding them.
 
     Parameters: ``token.*``, ``position.*`` (embeddings), ``blocks.N.*``, ``norm.*`` (the final
-    norm) and ``head.*`` (the map from a vector to the logits).
+    norm) and ``head.*`` (the map from a vector to the logits, without a bias). The embeddings
+    start from a normal distribution with standard deviation 0.5, the linear maps from one with
+    ``1/√inputs``, gains at 1 and biases at 0.
     """
 
     def __init__(self, vocab: int, *, context: int = 16, dim: int = 16, heads: int = 4, layers: int = 1,
