@@ -274,6 +274,13 @@ OPS: Dict[str, Op] = {op.name: op for op in BUILTIN_OPS + FUSED_OPS}
 """Every op by name: the built-ins and those added with :func:`register_op`."""
 
 
+STOP_MAX = Op("stop_max", "max", VARIADIC, lambda *xs: max(map(real_part, xs)), lambda *a: (0.0,) * (len(a) - 1),
+              ("0",), doc="the largest input, held constant (every partial is 0): the shift of a stable softmax")
+"""Not in :data:`OPS`: its partials are 0 by design, not its forward's derivative (which the
+strategies and ``verify_op`` check every op of OPS for). The forward returns a real number even
+for complex inputs, so the complex step sees the constant that backward does."""
+
+
 _OPAQUE: Dict[str, Op] = {}
 
 

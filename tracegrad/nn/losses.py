@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import cmath
 import math
-from typing import Any, Iterable, List, Sequence, Union
+from typing import Any, Iterable, List, Sequence, Tuple, Union
 
-from ..engine import Value, ValueLike, apply, as_value, value_sum
-from ..engine.ops import Op
+from ..engine import Value, ValueLike, apply, as_value, linear, value_sum
+from ..engine.ops import STOP_MAX, Op
 
 Target = Union[int, float]
 
@@ -97,12 +97,26 @@ def binary_cross_entropy(logits: Union[ValueLike, Sequence[ValueLike]],
     return _mean([softplus(z) - z * t if t else softplus(z) for z, t in zip(outs, tgts)])
 
 
-def softmax(logits: Sequence[ValueLike]) -> List[Value]:
-    """Probabilities ``e^zᵢ / Σ e^zⱼ``, shifted by the largest logit so no exp overflows."""
+def shift(logits: Sequence[ValueLike], who: str = "shift") -> Tuple[List[Value], Value]:
+    """The logits as Values, and their largest as a ``stop_max`` node: held constant by backward.
+
+    Softmax and log-sum-exp subtract it so that no ``exp`` overflows. Neither depends on the
+    shift, so its partials are 0 by right; and as a node of the graph (not a number read at the
+    time), a compiled replay computes it afresh from the new logits.
+    """
     zs = [as_value(z) for z in logits]
     if not zs:
-        raise ValueError("softmax: no logits")
-    top = max(z.data for z in zs)
+        raise ValueError(f"{who}: no logits")
+    return zs, apply(STOP_MAX, *zs)
+
+
+def softmax(logits: Sequence[ValueLike]) -> List[Value]:
+    """Probabilities ``e^(zᵢ-m) / Σ e^(zⱼ-m)``, shifted by the largest logit ``m`` so no exp overflows.
+
+    >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 1000.0])]
+    [0.0, 0.0, 1.0]
+    """
+    zs, top = shift(logits, "softmax")
     exps = [(z - top).exp() for z in zs]
     total = value_sum(exps)
     return [e / total for e in exps]
@@ -110,16 +124,13 @@ def softmax(logits: Sequence[ValueLike]) -> List[Value]:
 
 def log_sum_exp(logits: Sequence[ValueLike]) -> Value:
     """``log Σ e^zᵢ`` computed as ``m + log Σ e^(zᵢ-m)`` with ``m`` the largest logit."""
-    zs = [as_value(z) for z in logits]
-    if not zs:
-        raise ValueError("log_sum_exp: no logits")
-    top = max(z.data for z in zs)
+    zs, top = shift(logits, "log_sum_exp")
     return value_sum([(z - top).exp() for z in zs]).log() + top
 
 
-def _one_cross_entropy(logits: Sequence[ValueLike], target: Any) -> Value:
+def _one_cross_entropy(logits: Sequence[ValueLike], target: Any, who: str = "softmax_cross_entropy") -> Value:
     if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(logits):
-        raise ValueError(f"softmax_cross_entropy: target must be a class index in [0, {len(logits)}), got {target!r}")
+        raise ValueError(f"{who}: target must be a class index in [0, {len(logits)}), got {target!r}")
     return log_sum_exp(logits) - as_value(logits[target])
 
 
@@ -139,6 +150,23 @@ def softmax_cross_entropy(logits: Sequence[Any], targets: Any) -> Value:
             raise ValueError(f"softmax_cross_entropy: {len(logits)} outputs but {len(targets)} targets")
         return _mean([_one_cross_entropy(z, t) for z, t in zip(logits, targets)])
     return _one_cross_entropy(logits, targets)
+
+
+def cross_entropy(logits: Sequence[ValueLike], target: Any) -> Value:
+    """PyTorch's ``cross_entropy`` of one sample: ``-log softmax(z)[target]`` for a class index,
+    or ``-Σₖ pₖ log softmax(z)ₖ`` for a row of class probabilities ``p`` (a one-hot row is the same
+    as its index, and makes one graph for every class, which ``compile`` needs).
+
+    >>> round(cross_entropy([2.0, 1.0, 0.1], 0).data, 4), round(cross_entropy([2.0, 1.0, 0.1], [1, 0, 0]).data, 4)
+    (0.417, 0.417)
+    """
+    if not isinstance(target, (list, tuple)):
+        return _one_cross_entropy(logits, target, "cross_entropy")
+    if len(target) != len(logits):
+        raise ValueError(f"cross_entropy: {len(logits)} logits but {len(target)} class probabilities")
+    zs = [as_value(z) for z in logits]
+    ps = [as_value(p) for p in target]
+    return value_sum(ps) * log_sum_exp(zs) - linear(ps, zs, Value(0.0))
 
 
 def l2_penalty(parameters: Iterable[Value], alpha: float = 1e-4) -> Value:

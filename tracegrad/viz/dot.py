@@ -19,7 +19,7 @@ from . import labels
 DEFAULT_MAX_NODES = 500
 """Largest graph :func:`draw` draws unless told otherwise: beyond it a picture stops being readable."""
 
-COMMUTATIVE = frozenset({"add", "mul", "sum"})
+COMMUTATIVE = frozenset({"add", "mul", "sum", "stop_max"})
 PARAMETER_FILL = "#dbe9ff"
 HIGHLIGHT_FILL = "#ffd966"
 OP_FILL = "#eeeeee"
