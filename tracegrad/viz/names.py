@@ -79,11 +79,13 @@ class Names:
             power = {2.0: "²", 3.0: "³"}.get(n, f"**{_plain(labels.number(n, self.precision))}")
             return Term(f"{args[0].inside(POWER)}{power}", POWER)
         if op.name == "sum":
-            return Term(" + ".join(a.inside(SUM - 1) for a in args), SUM)
+            return Term(" + ".join([args[0].inside(SUM - 1), *(_right(a, SUM, False) for a in args[1:])]), SUM)
         if op.name == "linear":
             n = (len(args) - 1) // 2
-            products = [f"{w.inside(PRODUCT - 1)}*{x.inside(PRODUCT - 1)}" for w, x in zip(args[:n], args[n:2 * n])]
-            return Term(" + ".join([*products, args[-1].inside(SUM - 1)]), SUM)
+            products = [Term(f"{w.inside(PRODUCT - 1)}*{_right(x, PRODUCT, False)}", PRODUCT)
+                        for w, x in zip(args[:n], args[n:2 * n])]
+            terms = [*products, args[-1]]
+            return Term(" + ".join([terms[0].inside(SUM - 1), *(_right(t, SUM, False) for t in terms[1:])]), SUM)
         if not op.symbol or op.forward is None:  # made with micrograd's constructor: no rule to show
             return None
         extra = [] if v.param is None else [labels.number(v.param, self.precision)]
