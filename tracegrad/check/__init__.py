@@ -6,6 +6,9 @@ face of the hypothesis strategies and ``verify_op``.
 """
 
 from .anomaly import AnomalyError, detect_anomaly
-from .gradcheck import ComplexStepError, GradcheckError, gradcheck, gradgradcheck
+from .gradcheck import ComplexStepError, GradcheckError, GradcheckReport, gradcheck, gradcheck_report, gradgradcheck
 
-__all__ = ["AnomalyError", "ComplexStepError", "GradcheckError", "detect_anomaly", "gradcheck", "gradgradcheck"]
+__all__ = [
+    "AnomalyError", "ComplexStepError", "GradcheckError", "GradcheckReport", "detect_anomaly", "gradcheck",
+    "gradcheck_report", "gradgradcheck",
+]

@@ -1,0 +1,81 @@
+"""Making a failing graph smaller by its structure, after hypothesis has shrunk its choices.
+
+hypothesis shrinks the choices a strategy made, which leaves a graph small but not always the
+smallest: a node may still stand where one of its inputs would fail as well. :func:`simplify`
+tries, again and again, each op node replaced by one of its inputs (the graph is recomputed, and
+a replacement that leaves an op's domain is skipped), and keeps the first smaller graph that
+still fails, until none does.
+
+>>> from tracegrad.engine.ops import OPS
+>>> from tracegrad.check.expression import Expression, Node
+>>> x = Node(1.0, index=0)
+>>> t = Node(2.0, OPS["add"], (x, x))
+>>> big = Expression(Node(2.0 ** 0.5, OPS["sqrt"], (t,)), [1.0])
+>>> small = simplify(big, lambda e: "add" in e.op_names)
+>>> small.op_names
+['add']
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Dict, Iterator, Optional
+
+from ..engine.errors import DomainError
+from .expression import Expression, Node, run_checked
+
+__all__ = ["simplify"]
+
+
+def simplify(expr: Expression, fails: Callable[[Expression], bool], *, budget: int = 200) -> Expression:
+    """The smallest graph reachable from ``expr`` by replacing op nodes with their inputs for
+    which ``fails`` still holds (at most ``budget`` tries)."""
+    tries = 0
+    improved = True
+    while improved and tries < budget:
+        improved = False
+        for candidate in _smaller(expr):
+            tries += 1
+            if fails(candidate):
+                expr, improved = candidate, True
+                break
+            if tries >= budget:
+                break
+    return expr
+
+
+def _smaller(expr: Expression) -> Iterator[Expression]:
+    """Each graph with one op node replaced by one of its inputs (not a constant), root first."""
+    for node in reversed(expr.nodes()):
+        if node.op is None:
+            continue
+        seen = set()
+        for child in node.children:
+            if id(child) in seen or (child.op is None and child.index is None):
+                continue
+            seen.add(id(child))
+            smaller = _replace(expr, node, child)
+            if smaller is not None:
+                yield smaller
+
+
+def _replace(expr: Expression, target: Node, by: Node) -> Optional[Expression]:
+    """``expr`` with ``target`` replaced by ``by``, every value recomputed; None if an op's input
+    leaves its domain or a value is not finite."""
+    made: Dict[int, Node] = {}
+    try:
+        for node in expr.nodes():  # inputs before the nodes that use them, so ``by`` comes first
+            if node is target:
+                made[id(node)] = made[id(by)]
+            elif node.op is None:
+                made[id(node)] = node
+            else:
+                kids = tuple(made[id(c)] for c in node.children)
+                extra = [] if node.param is None else [node.param]
+                value = float(run_checked(node.op, [k.value for k in kids] + extra))
+                if not math.isfinite(value):
+                    return None
+                made[id(node)] = Node(value, node.op, kids, node.param)
+    except (DomainError, ArithmeticError, ValueError):
+        return None
+    return Expression(made[id(expr.output)], expr.inputs)
