@@ -19,6 +19,7 @@ from ..engine import Value, apply
 from ..engine.ops import pretty
 from .expression import Expression, Node
 from .learner import FORMS, BuildError, Engine, data_of
+from .shrink import one_node_per_input
 
 CAUSES = {
     "accumulate": "'=' instead of '+=': a second use of a value is not added up",
@@ -74,6 +75,7 @@ class Run:
     """
 
     def __init__(self, engine: Engine, expr: Expression) -> None:
+        expr = one_node_per_input(expr)
         self.engine, self.expr = engine, expr
         self.nodes = expr.nodes()
         self.names = names_of(expr)

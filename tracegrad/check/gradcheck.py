@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..engine import Value, grad
 from ..engine.errors import DomainError, TracegradError
@@ -202,6 +202,7 @@ class GradcheckReport:
     failures: List[Entry]
     kinks: List[KinkNote] = field(default_factory=list)
     hint: str = ""
+    columns: Tuple[str, str] = ("output", "input")
 
     @property
     def ok(self) -> bool:
@@ -210,7 +211,7 @@ class GradcheckReport:
     def __str__(self) -> str:
         lines = [self.header]
         if self.failures:
-            lines.append(format_table(self.failures))
+            lines.append(format_table(self.failures, self.columns))
         lines += [f"  {note}" for note in self.kinks]
         if self.hint and self.failures:
             lines.append(self.hint)
@@ -258,7 +259,7 @@ def gradcheck(
     True
     """
     report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol, method=method, fast=fast, seed=seed)
-    return _verdict(report, raise_exception)
+    return verdict(report, raise_exception)
 
 
 def gradcheck_report(
@@ -313,10 +314,10 @@ def gradgradcheck(
         return [f"d(out{k // n})/d{names[k % n]}" for k in range(count)]
 
     report = _compare(gradients, inputs, eps, atol, rtol, method, fast, seed, "gradgradcheck", output_names)
-    return _verdict(report, raise_exception)
+    return verdict(report, raise_exception)
 
 
-def _verdict(report: GradcheckReport, raise_exception: bool) -> bool:
+def verdict(report: GradcheckReport, raise_exception: bool) -> bool:
     if report.ok:
         return True
     if not raise_exception:
@@ -413,9 +414,9 @@ def _directional(
     return [(p - m) / (2.0 * eps) for p, m in zip(*sides)]
 
 
-def format_table(entries: Sequence[Entry]) -> str:
+def format_table(entries: Sequence[Entry], columns: Tuple[str, str] = ("output", "input")) -> str:
     """The entries as an aligned text table: output, input, analytic, numeric, abs and rel error."""
-    rows = [("output", "input", "analytic", "numeric", "abs err", "rel err")]
+    rows = [(*columns, "analytic", "numeric", "abs err", "rel err")]
     rows += [
         (e.output, e.input, f"{e.analytic:.10g}", f"{e.numeric:.10g}", f"{e.abs_err:.3g}", f"{e.rel_err:.3g}")
         for e in entries

@@ -110,7 +110,7 @@ def _pieces(node: Value, kink: Tuple[float, float, float], touching: bool) -> Di
         return forward(u, node.param) if node.param is not None else forward(u)
 
     below, above, middle = value(math.nextafter(at, -math.inf)), value(math.nextafter(at, math.inf)), value(at)
-    lines = {"left": (below, left), "right": (above, right), "at, left": (below, left), "at, right": (above, right)}
+    lines = {"left": (below, left), "right": (above, right)}
     if touching and not (math.isclose(middle, below, abs_tol=1e-9) and math.isclose(middle, above, abs_tol=1e-9)):
         lines.update({"at, left": (middle, left), "at, right": (middle, right)})
     return {side: _line(v, slope, at) for side, (v, slope) in lines.items()}
@@ -158,10 +158,10 @@ def one_sided(
         elif groups:
             members, touching = groups[0]
             pieces = {n: _pieces(n, kink, touching) for n, kink in members}
-            sides = dict.fromkeys(side for lines in pieces.values() for side, line in lines.items()
-                                  if side in ("left", "right") or line is not lines[side.split(", ")[1]])
-            for side in sides:
-                explore({**forced, **{n: lines[side] for n, lines in pieces.items()}}, depth + 1)
+            sides = dict.fromkeys(side for lines in pieces.values() for side in lines)
+            for side in sides:  # a member with no line at the kink itself takes that side's line
+                chosen = {n: lines.get(side) or lines[side.split(", ")[-1]] for n, lines in pieces.items()}
+                explore({**forced, **chosen}, depth + 1)
             return
         try:
             derivatives.append(_along(recording, leaves, point, direction, forced, eps, method))

@@ -7,7 +7,7 @@ its input to use instead of its op's forward.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set
 
 from ..engine import Value, topological_order
 from ..engine.errors import DomainError, TracegradError
@@ -40,6 +40,23 @@ class Recording:
                         seen.add(node)
                         order.append(node)
         self.order = order
+        self._users: Optional[Dict[Value, List[Value]]] = None
+
+    def downstream(self, sources: Iterable[Value]) -> Set[Value]:
+        """The nodes whose value depends on any of ``sources`` (the sources included)."""
+        if self._users is None:
+            self._users = {}
+            for node in self.order:
+                for x in node.inputs:
+                    self._users.setdefault(x, []).append(node)
+        found = set(sources)
+        todo = list(found)
+        while todo:
+            for user in self._users.get(todo.pop(), ()):
+                if user not in found:
+                    found.add(user)
+                    todo.append(user)
+        return found
 
     def run(
         self,
@@ -54,19 +71,24 @@ class Recording:
             forced: for some unary nodes, a function of their input to use instead of the op.
             arguments: if given, filled with the replayed input of every unary node listed in it.
 
+        Only the nodes downstream of ``leaves`` and ``forced`` are evaluated; the others keep
+        their recorded data, which is what evaluating them again would give.
+
         Raises:
             ComplexStepError: an op's forward does not accept the values, naming the op.
             DomainError: an op's forward fails on the new values.
         """
         values: Dict[Value, Any] = dict(leaves)
+        moved = self.downstream([*leaves, *(forced or ())])  # the rest keep their recorded data
         for node in self.order:
             if node in values:
                 continue
             op = node.op
-            if op is None:
-                values[node] = node.data
+            if op is None or node not in moved:
+                if arguments is not None and node in arguments:
+                    arguments[node] = node.inputs[0].data
                 continue
-            args = [values[v] for v in node.inputs]
+            args = [values.get(v, v.data) for v in node.inputs]
             if arguments is not None and node in arguments:
                 arguments[node] = args[0]
             piece = forced.get(node) if forced else None
@@ -76,7 +98,7 @@ class Recording:
             if node.param is not None:
                 args.append(node.param)
             values[node] = _replay_node(op, args)
-        return [values[out] if isinstance(out, Value) else out for out in self.outputs]
+        return [(values.get(out, out.data)) if isinstance(out, Value) else out for out in self.outputs]
 
 
 def replay(outputs: Sequence[Value], leaves: Mapping[Value, Any]) -> List[Any]:

@@ -24,7 +24,7 @@ from typing import Callable, Dict, Iterator, Optional
 from ..engine.errors import DomainError
 from .expression import Expression, Node, run_checked
 
-__all__ = ["simplify"]
+__all__ = ["one_node_per_input", "simplify"]
 
 
 def simplify(expr: Expression, fails: Callable[[Expression], bool], *, budget: int = 200) -> Expression:
@@ -62,11 +62,29 @@ def _smaller(expr: Expression) -> Iterator[Expression]:
 def _replace(expr: Expression, target: Node, by: Node) -> Optional[Expression]:
     """``expr`` with ``target`` replaced by ``by``, every value recomputed; None if an op's input
     leaves its domain or a value is not finite."""
+    return _rebuild(expr, {id(target): by})
+
+
+def one_node_per_input(expr: Expression) -> Expression:
+    """``expr`` with every use of an input going to one node (a generated graph may hold several
+    nodes for ``x0``), so that each input is one leaf in any engine and in the printed code."""
+    first: Dict[int, Node] = {}
+    same = {}
+    for node in expr.nodes():
+        if node.index is not None:
+            same[id(node)] = first.setdefault(node.index, node)
+    if all(same[id(n)] is n for n in expr.nodes() if n.index is not None):
+        return expr
+    rebuilt = _rebuild(expr, {k: n for k, n in same.items() if id(n) != k})
+    return expr if rebuilt is None else rebuilt
+
+
+def _rebuild(expr: Expression, substitutes: Dict[int, Node]) -> Optional[Expression]:
     made: Dict[int, Node] = {}
     try:
-        for node in expr.nodes():  # inputs before the nodes that use them, so ``by`` comes first
-            if node is target:
-                made[id(node)] = made[id(by)]
+        for node in expr.nodes():  # inputs before the nodes that use them, so a substitute comes first
+            if id(node) in substitutes:
+                made[id(node)] = made.get(id(substitutes[id(node)]), substitutes[id(node)])
             elif node.op is None:
                 made[id(node)] = node
             else:
