@@ -68,7 +68,7 @@ def test_a_correct_engine_has_no_findings_under_any_seed(seed: int) -> None:
 def test_the_report_is_printed_as_it_is_made() -> None:
     lines: List[str] = []
     report = check_engine(engines.Good, ["+", "*", "tanh"], max_examples=20, say=lines.append)
-    assert lines[0] == ("check_engine: Good\n  found: + * tanh\n"
+    assert lines[0] == ("check_engine: learner_engines.Good\n  found: + * tanh\n"
                         "  not found: ** (Value) log sqrt sigmoid sin cos abs() leaky_relu(slope) step sign")
     assert [line.split()[0] for line in lines[1:8]] == [name.split()[0] for name in CHECKS]
     assert "No findings" in lines[-1] and str(report).startswith(lines[0])
@@ -151,6 +151,13 @@ def test_a_wrong_forward_and_an_exception_are_findings_too() -> None:
     assert tanh.cause == "error" and "ZeroDivisionError: planted" in tanh.detail
 
 
+def test_tracegrads_own_value_passes_with_every_op() -> None:
+    from tracegrad import Value
+
+    report = check_engine(Value, max_examples=100, say=None)
+    assert report.ok and not report.findings and report.missing == [], str(report)
+
+
 # --- micrograd 0.1.0
 
 
@@ -172,7 +179,7 @@ def test_micrograd_0_1_0_gives_two_findings_and_no_crash() -> None:
 def test_assert_engine_fails_with_the_report_and_honours_allow() -> None:
     with pytest.raises(EngineCheckError, match="'=' instead of '\\+='") as caught:
         assert_engine(engines.Equals, max_examples=20)
-    assert caught.value.report.findings and str(caught.value).startswith("check_engine: Equals")
+    assert caught.value.report.findings and str(caught.value).startswith("check_engine: learner_engines.Equals")
     allowed = ["a diamond", "a 2,000-deep chain", "random graphs"]
     assert assert_engine(engines.DoubleVisit, ["+", "*"], allow=allowed, max_examples=20).found == ["+", "*"]
     with pytest.raises(ValueError, match="unknown check 'chain' in allow"):

@@ -228,15 +228,20 @@ def _gradient(run: Run, node: Node, name: str, theirs: float, ours: float, facts
     if again:
         return _double(run, name, again, head), "double visit"
     parts = " + ".join(f"{c:.6g}" for _, _, c in edges)
-    return f"{head} It should be the sum {parts} over its uses ({_uses(run, edges)}).", None
+    return f"{head} It is used {_times(len(edges))}, {_uses(run, edges)}: the sum should be {parts}.", None
 
 
 def _uses(run: Run, edges: List[Edge]) -> str:
-    counts: Dict[int, int] = {}
-    for parent, _, _ in edges:
-        counts[id(parent)] = counts.get(id(parent), 0) + 1
+    """``both times by out = x0 * x0`` or ``by t1 = t0 * 3.0 and by out = t0 + t1``."""
     parents = list({id(p): p for p, _, _ in edges}.values())
-    return "; ".join(run.line(p) + (" (twice)" if counts[id(p)] == 2 else "") for p in parents)
+    if len(parents) == 1:
+        return f"{'both' if len(edges) == 2 else 'all'} times by {run.line(parents[0])}"
+    lines = [f"by {run.line(p)}" for p in parents]
+    return ", ".join(lines[:-1]) + " and " + lines[-1]
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def _dropped(edges: List[Edge], theirs: float) -> Optional[Tuple[Edge, ...]]:
@@ -267,7 +272,7 @@ def _accumulate(run: Run, name: str, edges: List[Edge], kept: Tuple[Edge, ...], 
     parts = " + ".join(f"{c:.6g}" for _, _, c in edges)
     total = sum(c for _, _, c in edges)
     kept_text = " + ".join(f"{c:.6g}" for _, _, c in kept) if len(kept) > 1 else f"only {kept[0][2]:.6g}, one of them"
-    return (f"{head} {name} is used {len(edges)} times ({_uses(run, edges)}), so its gradient must add up "
+    return (f"{head} {name} is used {_times(len(edges))}, {_uses(run, edges)}, so its gradient must add up "
             f"{len(edges)} contributions: {parts} = {total:.6g}. Your engine kept {kept_text}: a gradient set "
             "with '=' where it must be added with '+='.")
 

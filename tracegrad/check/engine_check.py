@@ -164,7 +164,9 @@ def check_engine(
     started = time.perf_counter()
     _known(checks, "checks")
     engine = Engine(cls, ops)
-    report = EngineReport(engine.name, [f.label for f in engine.forms.values()],
+    module = getattr(cls, "__module__", "")
+    name = engine.name if module in ("", "__main__", "builtins") else f"{module}.{engine.name}"
+    report = EngineReport(name, [f.label for f in engine.forms.values()],
                           [FORMS[n].label for n in FORMS if n in engine.missing])
     if say:
         say(report.head())
