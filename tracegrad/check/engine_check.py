@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import sys
+import textwrap
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence, Tuple
@@ -404,6 +405,4 @@ _CHECKS: Tuple[Tuple[str, Callable[..., Outcome]], ...] = (
 
 
 def _wrap(text: str, width: int = 96) -> List[str]:
-    import textwrap
-
     return textwrap.wrap(text, width) if text else []

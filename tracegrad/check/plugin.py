@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-from typing import Any, Callable, Dict, Generator
+from typing import Any, Callable, Dict
 
 import pytest
 
@@ -101,12 +101,11 @@ if HAVE_HYPOTHESIS:
             help="load this hypothesis profile: the project's own of that name, else tracegrad's",
         )
 
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, None, None]:
+    @pytest.hookimpl(tryfirst=True)  # before pytest loads the project's conftest
+    def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         """Note the profiles there are before the project's conftest runs (hypothesis has a
         built-in ``ci``), to tell them from the project's own."""
         early_config.stash[_BEFORE] = _profiles()
-        yield
 
     @pytest.hookimpl(trylast=True)  # after the project's conftest and hypothesis's own plugin
     def pytest_configure(config: pytest.Config) -> None:
