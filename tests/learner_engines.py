@@ -8,6 +8,7 @@ for the tests of ``check_engine``. Each bug is one overridden method, so what di
   along two paths runs its backward step twice.
 * :class:`WrongTanh` — tanh's derivative as ``1 - x**2`` of the *input* instead of the output.
 * :class:`SignSub` — ``a - b`` passes ``+upstream`` to ``b``.
+* :class:`SignDiv` — ``a / b`` passes ``+a / b²`` to ``b``.
 """
 
 from __future__ import annotations
@@ -196,3 +197,20 @@ class SignSub(Good):
 
     def _sub_sign(self) -> float:
         return 1.0
+
+
+class SignDiv(Good):
+    """``a / b`` as its own node, passing ``+a / b**2`` to ``b`` (the sign of ∂(a/b)/∂b lost)."""
+
+    def __truediv__(self, other: Any) -> Any:
+        other = self._lift(other)
+        out = type(self)(self.data / other.data, (self, other), "/")
+
+        def _backward() -> None:
+            self._send(self, out.grad / other.data)
+            self._send(other, self.data / other.data**2 * out.grad)
+        out._backward = _backward
+        return out
+
+    def __rtruediv__(self, other: Any) -> Any:  # other / self
+        return self._lift(other) / self

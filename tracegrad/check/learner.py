@@ -213,7 +213,9 @@ class Engine:
                 made = form.source(texts[0], texts[1], p) if form.binary else form.source(texts[0], p=p)
                 lines[id(node)] = f"{names[id(node)]} = {made}"
             constant[id(node)] = False
-        return lines
+        inputs = sorted((n for n in expr.nodes() if n.index is not None), key=lambda n: n.index or 0)
+        first = {id(n): lines[id(n)] for n in inputs}  # x0, x1, ... first, in order
+        return {**first, **{k: v for k, v in lines.items() if k not in first}}
 
     def source(self, expr: Expression, names: Dict[int, str], comments: Dict[str, str]) -> str:
         """``expr`` as Python in the learner's terms: one line per node, then ``backward()`` and

@@ -3,8 +3,8 @@
 hypothesis shrinks the choices a strategy made, which leaves a graph small but not always the
 smallest: a node may still stand where one of its inputs would fail as well. :func:`simplify`
 tries, again and again, each op node replaced by one of its inputs (the graph is recomputed, and
-a replacement that leaves an op's domain is skipped), and keeps the first smaller graph that
-still fails, until none does.
+a replacement that leaves an op's domain is skipped) or by a constant of its value, and keeps
+the first smaller graph that still fails, until none does.
 
 >>> from tracegrad.engine.ops import OPS
 >>> from tracegrad.check.expression import Expression, Node
@@ -45,8 +45,11 @@ def simplify(expr: Expression, fails: Callable[[Expression], bool], *, budget: i
 
 
 def _smaller(expr: Expression) -> Iterator[Expression]:
-    """Each graph with one op node replaced by one of its inputs (not a constant), root first."""
-    for node in reversed(expr.nodes()):
+    """Each graph with one op node replaced by one of its inputs (not a constant), root first;
+    then each op node below the root replaced by a constant of its value (the rest of the graph
+    keeps its values), as long as the graph still depends on an input."""
+    nodes = expr.nodes()
+    for node in reversed(nodes):
         if node.op is None:
             continue
         seen = set()
@@ -57,6 +60,11 @@ def _smaller(expr: Expression) -> Iterator[Expression]:
             smaller = _replace(expr, node, child)
             if smaller is not None:
                 yield smaller
+    for node in reversed(nodes):
+        if node.op is not None and node is not expr.output:
+            frozen = _rebuild(expr, {id(node): Node(node.value)})
+            if frozen is not None and any(n.index is not None for n in frozen.nodes()):
+                yield frozen
 
 
 def _replace(expr: Expression, target: Node, by: Node) -> Optional[Expression]:
