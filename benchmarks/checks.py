@@ -3,6 +3,8 @@ a planted bug, gradcheck_model on micrograd's demo MLP, and gradcheck with and w
 
     python benchmarks/checks.py             # 5 repetitions of each, medians and minimums
     python benchmarks/checks.py --reps 3
+    python benchmarks/checks.py --seeds 100 # each planted bug under seeds 0..99: the cause named
+                                            # and the op nodes left in the shrunk graph
 
 The checks are what a teacher or a model's author waits for; the numbers are wall-clock seconds
 on whatever machine runs this (a shared machine is noisy: read the medians and minimums).
@@ -15,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+from collections import Counter
 from typing import Any, Callable, Dict, List
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -47,15 +50,37 @@ def engines() -> Dict[str, Any]:
         found["micrograd 0.1.0"] = Value
     except ImportError:
         print("micrograd is not installed (pip install micrograd==0.1.0): left out")
-    for name in ("Good", "Equals", "DoubleVisit", "WrongTanh", "SignSub"):
+    for name in ("Good", "Equals", "DoubleVisit", "WrongTanh", "SignSub", "SignDiv"):
         found[f"tests/learner_engines.{name}"] = getattr(learner_engines, name)
     return found
+
+
+def seeds(count: int) -> None:
+    """check_engine's random graphs on each planted bug under ``count`` seeds."""
+    for name in ("Equals", "DoubleVisit", "WrongTanh", "SignSub", "SignDiv"):
+        causes: Counter[Any] = Counter()
+        sizes: Counter[int] = Counter()
+        times = []
+        for seed in range(count):
+            start = time.perf_counter()
+            (finding,) = check_engine(getattr(learner_engines, name), seed=seed, checks=["random graphs"],
+                                      say=None).findings
+            times.append(time.perf_counter() - start)
+            causes[finding.cause] += 1
+            sizes[sum(1 for line in finding.example.splitlines() if line.startswith(("t", "out =")))] += 1
+        print(f"{name:<12} causes {dict(causes)}  op nodes left {dict(sorted(sizes.items()))}  "
+              f"median {statistics.median(times):.2f} s, max {max(times):.2f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reps", type=int, default=5)
-    reps = parser.parse_args().reps
+    parser.add_argument("--seeds", type=int, default=0, help="sweep the planted bugs over this many seeds")
+    args = parser.parse_args()
+    if args.seeds:
+        seeds(args.seeds)
+        return
+    reps = args.reps
     rows = []
     for name, cls in engines().items():
         report = check_engine(cls, say=None)
