@@ -22,6 +22,7 @@ import celsius  # noqa: E402
 import compiled  # noqa: E402
 import driving_test  # noqa: E402
 import edge_filter  # noqa: E402
+import grade_engines  # noqa: E402
 import gradients  # noqa: E402
 import moons  # noqa: E402
 import newton  # noqa: E402
@@ -133,6 +134,21 @@ def test_newton(tmp_path: Path) -> None:
         assert row == pytest.approx(want_row, rel=1e-14)
     assert outcome.rosenbrock_steps[-1] == pytest.approx((1.0, 1.0), abs=1e-10)
     written(outcome.files, tmp_path)
+
+
+def test_grade_engines_finds_each_students_mistake(tmp_path: Path, capsys: Any) -> None:
+    outcome = grade_engines.main(["--out", str(tmp_path)], max_examples=100)
+    causes = {name: [f.cause for f in report.findings] for name, report in outcome.reports.items()}
+    assert causes == {
+        "alice": [],
+        "bob": ["accumulate", "accumulate", "accumulate"],
+        "carol": ["recursion", "not reset"],
+        "dan": ["derivative", "derivative"],
+    }
+    printed = capsys.readouterr().out
+    assert "alice    + - * / -x ** (number) exp tanh  passes everything" in printed
+    assert (tmp_path / "bob.txt").read_text(encoding="utf-8").startswith("check_engine: bob.Value")
+    assert [f.name for f in outcome.files] == ["alice.txt", "bob.txt", "carol.txt", "dan.txt"]
 
 
 def test_a_demo_runs_as_a_script_into_out_by_default(tmp_path: Path) -> None:

@@ -117,6 +117,24 @@ def test_replay_with_the_same_leaves_gives_the_same_numbers(e: Expression) -> No
     assert complex(shifted[0]).real == pytest.approx(out.data, rel=1e-12, abs=1e-12)
 
 
+@given(expressions(n_inputs=3), small, small, small)
+def test_replay_evaluates_only_what_moved_and_gives_what_the_floats_give(e: Expression, a: float, b: float,
+                                                                        c: float) -> None:
+    from tracegrad.check.replay import Recording
+    from tracegrad.engine.errors import DomainError
+
+    leaves = e.leaves()
+    recording = Recording([e(*leaves)])
+    for moved in ({leaves[0]: a}, {leaves[1]: b, leaves[2]: c}):
+        point = [moved.get(leaf, x) for leaf, x in zip(leaves, e.inputs)]
+        try:
+            expected = e(*point)
+        except DomainError:
+            continue
+        assert recording.run(moved) == [expected]
+        assert recording.downstream(moved) - set(moved) <= set(recording.order)
+
+
 def test_analytic_jacobian_of_several_outputs_and_an_unused_input() -> None:
     rows = analytic_jacobian(lambda x, y, z: [x * y, 3.0, x + x], [2.0, 5.0, 1.0])
     assert rows == [[5.0, 2.0, 0.0], [0.0, 0.0, 0.0], [2.0, 0.0, 0.0]]

@@ -244,6 +244,32 @@ def test_a_domain_its_check_refuses_is_caught() -> None:
         verify_op(inconsistent)
 
 
+REFERENCES = {
+    "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
+    "sigmoid": lambda x: 1 / (1 + math.exp(-x)), "relu": lambda x: max(x, 0.0), "abs": abs,
+    "leaky_relu": lambda x, slope: x if x > 0 else slope * x, "pow": math.pow, "add": lambda x, y: x + y,
+    "mul": lambda x, y: x * y, "div": lambda x, y: x / y, "vpow": math.pow,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_built_in_forwards_agree_with_a_reference(name: str) -> None:
+    verify_op(name, max_examples=20, reference=REFERENCES[name])
+
+
+def test_a_wrong_forward_with_a_matching_derivative_is_caught_only_by_a_reference() -> None:
+    # softplus shifted by 0.01: its partial is still right for it, so the derivative checks pass
+    shifted = define_op("shifted_softplus_t", lambda x: log(1 + exp(x)) + 0.01, [lambda x, out: 1 / (1 + exp(-x))],
+                        ["1 / (1 + exp(-x))"], register=False)
+    verify_op(shifted, max_examples=20)
+    with pytest.raises(OpCheckError) as info:
+        verify_op(shifted, reference=lambda x: math.log1p(math.exp(x)))
+    assert str(info.value).splitlines()[0] == (
+        "shifted_softplus_t: the forward is wrong at x=0.0: it gives 0.7031471806, the reference gives 0.6931471806")
+    with pytest.raises(OpCheckError, match="the reference raised ZeroDivisionError"):
+        verify_op(shifted, reference=lambda x: 1 / 0)
+
+
 # --- mlps
 
 

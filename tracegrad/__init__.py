@@ -17,7 +17,16 @@ training), ``check`` (gradient checking; ``testing`` is the public face of its s
 import sys as _sys
 
 from . import check, engine, nn, testing, viz
-from .check import AnomalyError, ComplexStepError, GradcheckError, detect_anomaly, gradcheck, gradgradcheck
+from .check import (
+    AnomalyError,
+    ComplexStepError,
+    GradcheckError,
+    detect_anomaly,
+    gradcheck,
+    gradcheck_model,
+    gradcheck_report,
+    gradgradcheck,
+)
 from .compile import Compiled, compile
 from .engine import (
     OPS,
@@ -84,7 +93,8 @@ __all__ = [
     "losses", "optim", "data", "Module", "Neuron", "Layer", "MLP", "LoadError",
     "Optimizer", "SGD", "Adam", "fit", "History",
     # checking gradients
-    "gradcheck", "gradgradcheck", "GradcheckError", "ComplexStepError", "detect_anomaly", "AnomalyError",
+    "gradcheck", "gradgradcheck", "gradcheck_report", "gradcheck_model", "GradcheckError", "ComplexStepError",
+    "detect_anomaly", "AnomalyError",
     "testing",
     # speed
     "compile", "Compiled",

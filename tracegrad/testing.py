@@ -6,8 +6,12 @@
   inside its domain by construction. An example knows its ``inputs``, can be called on Values,
   floats or complex numbers, and its ``repr`` is Python source you can paste into a test.
 * :func:`mlps` — small MLPs with an input vector.
-* :func:`verify_op` — property-tests an op: partials against central differences, formula texts
-  against the partials, second derivatives through ``create_graph``.
+* :func:`verify_op` — property-tests an op: the forward against a reference, partials against
+  central differences, formula texts against the partials, second derivatives through
+  ``create_graph``.
+* :func:`check_engine` / :func:`assert_engine` — check a learner's own micrograd-style engine
+  against tracegrad: each op, the classic traps and random graphs, with the smallest failing
+  graph as code and its likely cause.
 
 hypothesis is imported only when a strategy is built (``pip install 'tracegrad[test]'``).
 
@@ -18,8 +22,13 @@ hypothesis is imported only when a strategy is built (``pip install 'tracegrad[t
 ...     assert gradcheck(e, e.inputs)
 """
 
+from .check.engine_check import EngineCheckError, EngineReport, Finding, assert_engine, check_engine
 from .check.expression import Expression, Node
+from .check.learner import EngineShapeError
 from .check.strategies import expressions, mlps, values
 from .check.verify import OpCheckError, verify_op
 
-__all__ = ["Expression", "Node", "OpCheckError", "expressions", "mlps", "values", "verify_op"]
+__all__ = [
+    "EngineCheckError", "EngineReport", "EngineShapeError", "Expression", "Finding", "Node", "OpCheckError",
+    "assert_engine", "check_engine", "expressions", "mlps", "values", "verify_op",
+]

@@ -9,23 +9,36 @@ Two numerical oracles, neither of which uses the op table's partials:
   subtraction, so it is accurate to ~1e-15. Piecewise ops (relu, abs, step, leaky_relu) branch on
   the real part, so it is exact away from their kinks.
 
+At a kink (an input of a piecewise op on, or within ``eps`` of, the point where its derivative
+jumps) neither oracle gives *the* derivative: there the analytic value must lie in the interval
+of one-sided derivatives (:mod:`tracegrad.check.kinks`), and the report says so.
+
 >>> from tracegrad.gradcheck import gradcheck, gradgradcheck
 >>> gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
 True
 >>> gradgradcheck(lambda x: x ** 3, [2.0], method="complex")
 True
+>>> print(gradcheck_report(lambda x: x.relu() * 2, [0.0]).kinks[0])
+out0 / x0: at a kink of relu (x = 0): one-sided derivatives 0 and 2; analytic 0 lies between
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Sequence, Union
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from ..engine import Value, grad, topological_order
+from ..engine import Value, grad
 from ..engine.errors import DomainError, TracegradError
+from .kinks import KinkNote, one_sided
+from .replay import COMPLEX_STEP, ComplexStepError, Recording, replay
 
-COMPLEX_STEP = 1e-20
-"""The complex step ``h``: small enough that ``h**2`` vanishes next to any float."""
+__all__ = [
+    "COMPLEX_STEP", "METHODS", "ComplexStepError", "Entry", "GradcheckError", "GradcheckReport",
+    "analytic_jacobian", "format_table", "gradcheck", "gradcheck_report", "gradgradcheck",
+    "numerical_jacobian", "replay",
+]
 
 METHODS = ("central", "complex")
 
@@ -38,15 +51,13 @@ class GradcheckError(TracegradError, AssertionError):
 
     Attributes:
         failures: the disagreeing entries, worst first.
+        report: the whole :class:`GradcheckReport` (with the notes on kinks).
     """
 
-    def __init__(self, message: str, failures: Sequence[Entry] = ()) -> None:
+    def __init__(self, message: str, failures: Sequence[Entry] = (), report: Optional[GradcheckReport] = None) -> None:
         super().__init__(message)
         self.failures = list(failures)
-
-
-class ComplexStepError(TracegradError, TypeError):
-    """The complex step cannot replay a graph: an op's forward does not take complex numbers."""
+        self.report = report
 
 
 class Entry(NamedTuple):
@@ -76,54 +87,6 @@ class Entry(NamedTuple):
         if math.isnan(err) or math.isinf(err):
             return math.inf
         return err / (atol + rtol * abs(self.numeric))
-
-
-# --- evaluating a recorded graph again
-
-
-def replay(outputs: Sequence[Value], leaves: Mapping[Value, Any]) -> List[Any]:
-    """Evaluate the graph below ``outputs`` again with some leaves given new values.
-
-    Each node's ``op.forward`` runs on its inputs' new values, in topological order; leaves not in
-    ``leaves`` keep their data. With complex leaf values this is the complex step's forward pass.
-
-    Raises:
-        ComplexStepError: an op's forward does not accept the values (e.g. it calls ``math.sin``
-            on a complex number), naming the op.
-        DomainError: an op's forward fails on the new values.
-    """
-    values: Dict[Value, Any] = dict(leaves)
-    for out in outputs:
-        for node in topological_order(out):
-            if node in values:
-                continue
-            op = node.op
-            if op is None:
-                values[node] = node.data
-                continue
-            args = [values[v] for v in node.inputs]
-            if node.param is not None:
-                args.append(node.param)
-            values[node] = _replay_node(op, args)
-    return [values[out] for out in outputs]
-
-
-def _replay_node(op: Any, args: List[Any]) -> Any:
-    if op.forward is None:
-        raise ComplexStepError(f"{op.name}: the node has no forward rule to replay; use method='central'")
-    try:
-        result = op.forward(*args)
-    except TypeError as exc:
-        raise ComplexStepError(
-            f"{op.name}: its forward cannot take complex numbers ({exc}); write it with "
-            "tracegrad.ops.exp/log/sin/... or cmath so the complex step can replay it, "
-            "or use method='central'"
-        ) from exc
-    except (ArithmeticError, ValueError) as exc:
-        raise DomainError(f"{op.name}: forward failed on {args!r}: {exc}") from exc
-    if not isinstance(result, (int, float, complex)):
-        raise ComplexStepError(f"{op.name}: forward returned {type(result).__name__} {result!r}, not a number")
-    return result
 
 
 # --- calling f
@@ -169,20 +132,22 @@ def numerical_jacobian(
     _check_method(method, eps)
     xs = _as_floats(inputs)
     names = _names(inputs)
-    if method == "complex":
-        leaves = [Value(x) for x in xs]
-        outs = _outputs(f, leaves)
-        graph = [o for o in outs if isinstance(o, Value)]
-        columns = []
-        for leaf in leaves:
-            replayed = dict(zip(graph, replay(graph, {leaf: complex(leaf.data, COMPLEX_STEP)})))
-            columns.append([complex(replayed[o]).imag / COMPLEX_STEP if isinstance(o, Value) else 0.0 for o in outs])
-    else:
-        columns = []
-        for i in range(len(xs)):
-            plus, minus = (_perturbed(f, xs, names, i, sign * eps) for sign in (1.0, -1.0))
-            columns.append([(p - m) / (2.0 * eps) for p, m in zip(plus, minus)])
+    leaves = [Value(x) for x in xs]
+    recording = Recording(_outputs(f, leaves)) if method == "complex" else None
+    columns = [_numeric_column(f, xs, names, i, eps, recording, leaves) for i in range(len(xs))]
     return [list(row) for row in zip(*columns)]
+
+
+def _numeric_column(
+    f: Function, xs: List[float], names: List[str], i: int, eps: float, recording: Optional[Recording],
+    leaves: List[Value],
+) -> List[float]:
+    """``∂f_k/∂x_i`` for every output: the complex step on ``recording`` if given, else central
+    differences of ``f`` called afresh."""
+    if recording is not None:
+        return [complex(o).imag / COMPLEX_STEP for o in recording.run({leaves[i]: complex(xs[i], COMPLEX_STEP)})]
+    plus, minus = (_perturbed(f, xs, names, i, sign * eps) for sign in (1.0, -1.0))
+    return [(p - m) / (2.0 * eps) for p, m in zip(plus, minus)]
 
 
 def _perturbed(f: Function, xs: List[float], names: List[str], i: int, delta: float) -> List[float]:
@@ -200,12 +165,16 @@ def _perturbed(f: Function, xs: List[float], names: List[str], i: int, delta: fl
 def analytic_jacobian(f: Function, inputs: Sequence[Any]) -> List[List[float]]:
     """``J[k][i] = ∂f_k/∂x_i`` from the engine (:func:`tracegrad.engine.grad`)."""
     leaves = [Value(x) for x in _as_floats(inputs)]
+    return _rows(_outputs(f, leaves), leaves)
+
+
+def _rows(outs: Sequence[Any], leaves: Sequence[Value]) -> List[List[float]]:
     rows = []
-    for out in _outputs(f, leaves):
+    for out in outs:
         if not isinstance(out, Value):
             rows.append([0.0] * len(leaves))
             continue
-        grads = grad(out, leaves, allow_unused=True)
+        grads = grad(out, list(leaves), allow_unused=True)
         rows.append([0.0 if g is None else _data(g) for g in grads])
     return rows
 
@@ -220,6 +189,35 @@ def _check_method(method: str, eps: float) -> None:
 # --- the checks
 
 
+@dataclass
+class GradcheckReport:
+    """What a check compared: every entry, the failures worst first, and the notes on kinks.
+
+    ``str(report)`` is the text of :class:`GradcheckError`; ``report.ok`` is True when every
+    partial derivative agrees (at a kink: lies in the interval of one-sided derivatives).
+    """
+
+    header: str
+    entries: List[Entry]
+    failures: List[Entry]
+    kinks: List[KinkNote] = field(default_factory=list)
+    hint: str = ""
+    columns: Tuple[str, str] = ("output", "input")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def __str__(self) -> str:
+        lines = [self.header]
+        if self.failures:
+            lines.append(format_table(self.failures, self.columns))
+        lines += [f"  {note}" for note in self.kinks]
+        if self.hint and self.failures:
+            lines.append(self.hint)
+        return "\n".join(lines)
+
+
 def gradcheck(
     f: Function,
     inputs: Sequence[Any],
@@ -229,6 +227,8 @@ def gradcheck(
     rtol: float = 1e-3,
     method: str = "central",
     raise_exception: bool = True,
+    fast: bool = False,
+    seed: int = 0,
 ) -> bool:
     """Check the engine's first derivatives of ``f`` at ``inputs`` against numerical ones.
 
@@ -236,21 +236,45 @@ def gradcheck(
         f: takes one Value per input and returns a Value or a list of Values.
         inputs: the point, as numbers or Values (only their data is used; their ``.grad`` is
             left alone).
-        eps: the central-difference step (the complex step always uses ``h = 1e-20``).
+        eps: the central-difference step (the complex step always uses ``h = 1e-20``), and how
+            near a kink counts as *at* it.
         atol, rtol: an entry passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
         method: ``"central"`` or ``"complex"``.
         raise_exception: raise :class:`GradcheckError` on a mismatch (default), else return False.
+        fast: compare each output's derivative along one random direction ``v`` (seeded by
+            ``seed``) with ``v · ∇f``: two evaluations of ``f`` instead of two per input. It
+            cannot say which partial is wrong, and a wrong partial whose error is small next to
+            the whole directional derivative can pass; check with ``fast=False`` to locate one.
 
     Returns:
-        True when every partial derivative agrees.
+        True when every partial derivative agrees; at a kink, when it lies between the
+        one-sided derivatives (:func:`gradcheck_report` lists those notes).
 
     Raises:
         GradcheckError: a table of the disagreeing entries, worst first.
 
     >>> gradcheck(lambda x: x.sin(), [1.0], method="complex")
     True
+    >>> gradcheck(lambda x, y: abs(x) * y, [0.0, 2.0])   # at the kink of abs: no false alarm
+    True
     """
-    return _compare(f, inputs, eps, atol, rtol, method, raise_exception, "gradcheck", _output_names)
+    report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol, method=method, fast=fast, seed=seed)
+    return verdict(report, raise_exception)
+
+
+def gradcheck_report(
+    f: Function,
+    inputs: Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    method: str = "central",
+    fast: bool = False,
+    seed: int = 0,
+) -> GradcheckReport:
+    """What :func:`gradcheck` compared, as a :class:`GradcheckReport` (arguments as there)."""
+    return _compare(f, inputs, eps, atol, rtol, method, fast, seed, "gradcheck", _output_names)
 
 
 def gradgradcheck(
@@ -262,6 +286,8 @@ def gradgradcheck(
     rtol: float = 1e-3,
     method: str = "central",
     raise_exception: bool = True,
+    fast: bool = False,
+    seed: int = 0,
 ) -> bool:
     """Check second derivatives: the gradients of ``f`` made with ``grad(..., create_graph=True)``
     are differentiated by the engine and compared with numerical derivatives of those gradients.
@@ -287,11 +313,26 @@ def gradgradcheck(
     def output_names(count: int) -> List[str]:
         return [f"d(out{k // n})/d{names[k % n]}" for k in range(count)]
 
-    return _compare(gradients, inputs, eps, atol, rtol, method, raise_exception, "gradgradcheck", output_names)
+    report = _compare(gradients, inputs, eps, atol, rtol, method, fast, seed, "gradgradcheck", output_names)
+    return verdict(report, raise_exception)
+
+
+def verdict(report: GradcheckReport, raise_exception: bool) -> bool:
+    if report.ok:
+        return True
+    if not raise_exception:
+        return False
+    raise GradcheckError(str(report), report.failures, report)
 
 
 def _output_names(count: int) -> List[str]:
     return [f"out{k}" for k in range(count)]
+
+
+def direction(n: int, seed: int) -> List[float]:
+    """A random direction for fast mode: each component ±0.5 to ±1, so every input counts."""
+    rng = random.Random(seed)
+    return [rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.0) for _ in range(n)]
 
 
 def _compare(
@@ -301,40 +342,84 @@ def _compare(
     atol: float,
     rtol: float,
     method: str,
-    raise_exception: bool,
+    fast: bool,
+    seed: int,
     what: str,
     output_names: Callable[[int], List[str]],
-) -> bool:
+) -> GradcheckReport:
     _check_method(method, eps)
-    names = _names(inputs)
-    analytic = analytic_jacobian(f, inputs)
-    numeric = numerical_jacobian(f, inputs, eps=eps, method=method)
-    outs = output_names(len(analytic))
-    entries = [
-        Entry(outs[k], names[i], a, n)
-        for k, (arow, nrow) in enumerate(zip(analytic, numeric))
-        for i, (a, n) in enumerate(zip(arow, nrow))
-    ]
-    failures = sorted((e for e in entries if e.badness(atol, rtol) > 1.0), key=lambda e: -e.badness(atol, rtol))
-    if not failures:
-        return True
-    if not raise_exception:
-        return False
-    point = ", ".join(f"{name}={x!r}" for name, x in zip(names, _as_floats(inputs)))
+    names, xs = _names(inputs), _as_floats(inputs)
+    leaves = [Value(x) for x in xs]
+    outs = _outputs(f, leaves)
+    analytic = _rows(outs, leaves)
+    labels = output_names(len(analytic))
+    recording = Recording(outs)
+    if fast:
+        v = direction(len(xs), seed)
+        columns, column_names = [v], ["along v"]
+        analytic = [[sum(a * d for a, d in zip(row, v))] for row in analytic]
+    else:
+        columns = [[1.0 if j == i else 0.0 for j in range(len(xs))] for i in range(len(xs))]
+        column_names = names
+    entries, failures, notes = [], [], []
+    for i, (d, input_name) in enumerate(zip(columns, column_names)):
+        at_kink = one_sided(recording, leaves, xs, d, eps=eps, method=method)
+        if at_kink is not None:
+            numeric = [0.0] * len(labels)  # the interval of one-sided derivatives stands for it
+        elif fast:
+            numeric = _directional(f, xs, d, eps, method, recording, leaves)
+        else:
+            numeric = _numeric_column(f, xs, names, i, eps, recording if method == "complex" else None, leaves)
+        for k, output in enumerate(labels):
+            entry = Entry(output, input_name, analytic[k][i], numeric[k])
+            if at_kink is not None:
+                note = at_kink.note(k, output, input_name, entry.analytic, atol, rtol)
+                notes.append(note)
+                entry = entry._replace(numeric=note.nearest())
+                if not note.ok:
+                    failures.append(entry)
+            elif entry.badness(atol, rtol) > 1.0:
+                failures.append(entry)
+            entries.append(entry)
+    failures.sort(key=lambda e: -e.badness(atol, rtol))
+    point = ", ".join(f"{name}={x!r}" for name, x in zip(names, xs))
+    mode = f"fast, v={[round(c, 3) for c in columns[0]]}, " if fast else ""
     header = (
-        f"{what}: {len(failures)} of {len(entries)} partial derivatives disagree at {point} "
-        f"(method={method!r}, eps={eps:g}, atol={atol:g}, rtol={rtol:g}), worst first:"
+        f"{what}: {len(failures)} of {len(entries)} {'directional' if fast else 'partial'} derivatives disagree "
+        f"at {point} ({mode}method={method!r}, eps={eps:g}, atol={atol:g}, rtol={rtol:g})"
+        + (", worst first:" if failures else "")
     )
-    raise GradcheckError(header + "\n" + format_table(failures), failures)
+    hint = "fast mode checks directions only: run with fast=False to see which partial derivatives disagree"
+    return GradcheckReport(header, entries, failures, notes, hint if fast else "")
 
 
-def format_table(entries: Sequence[Entry]) -> str:
+def _directional(
+    f: Function, xs: List[float], v: List[float], eps: float, method: str, recording: Recording, leaves: List[Value]
+) -> List[float]:
+    """Each output's derivative along ``v``: a complex step on the recorded graph, or central
+    differences of ``f`` called afresh at ``x ± eps·v``."""
+    if method == "complex":
+        shifted = {leaf: complex(x, COMPLEX_STEP * d) for leaf, x, d in zip(leaves, xs, v)}
+        return [complex(o).imag / COMPLEX_STEP for o in recording.run(shifted)]
+    sides = []
+    for s in (1.0, -1.0):
+        moved = [x + s * eps * d for x, d in zip(xs, v)]
+        try:
+            sides.append([_data(o) for o in _outputs(f, [Value(x) for x in moved])])
+        except DomainError as exc:
+            raise DomainError(
+                f"gradcheck: f fails at {moved!r} (moved by {s * eps:+g} along v for central differences); "
+                f"pick a point further from the edge of the domain or a smaller eps: {exc}"
+            ) from exc
+    return [(p - m) / (2.0 * eps) for p, m in zip(*sides)]
+
+
+def format_table(entries: Sequence[Entry], columns: Tuple[str, str] = ("output", "input")) -> str:
     """The entries as an aligned text table: output, input, analytic, numeric, abs and rel error."""
-    rows = [("output", "input", "analytic", "numeric", "abs err", "rel err")]
+    rows = [(*columns, "analytic", "numeric", "abs err", "rel err")]
     rows += [
         (e.output, e.input, f"{e.analytic:.10g}", f"{e.numeric:.10g}", f"{e.abs_err:.3g}", f"{e.rel_err:.3g}")
         for e in entries
     ]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
-

@@ -101,6 +101,9 @@ def _assume() -> Any:
 
 _ADD, _SUB = OPS["add"], OPS["sub"]
 _CONSTANTS = (2.0, 0.5, -1.5, 3.0)
+KINK_OFFSETS = (0.0, 0.0, 1e-15, -1e-15, 1e-9, -1e-9, 3e-7, -3e-7, 1e-6, -1e-6, 2e-6, -2e-6)
+"""How far from a kink ``expressions(kinks=True)`` places a piecewise op's input: on it, within
+the rounding of a float, within ``eps = 1e-6`` of central differences, and just beyond."""
 
 
 def _fit(child: Node, domain: Domain, target: float) -> Node:
@@ -111,6 +114,16 @@ def _fit(child: Node, domain: Domain, target: float) -> Node:
     if not domain.contains(child.value + shift):
         shift = target - child.value
     if shift < 0:  # x - 4.25 reads better than x + -4.25 (and is the same float)
+        return _make(_SUB, [child, Node(-shift)], None)
+    return _make(_ADD, [child, Node(shift)], None)
+
+
+def _place(child: Node, target: float) -> Node:
+    """``child`` itself if it is ``target``, else ``child + (target - child)``, as near as floats get."""
+    if child.value == target:
+        return child
+    shift = target - child.value
+    if shift < 0:
         return _make(_SUB, [child, Node(-shift)], None)
     return _make(_ADD, [child, Node(shift)], None)
 
@@ -141,6 +154,7 @@ def expressions(
     max_leaves: int = 8,
     *,
     inputs: Optional[SearchStrategy[float]] = None,
+    kinks: bool = False,
 ) -> SearchStrategy[Expression]:
     """Random expression graphs over ``ops`` (default: every op in the table, custom ones too).
 
@@ -155,6 +169,9 @@ def expressions(
         max_leaves: bound on the leaves of each tree ``st.recursive`` draws (up to four
             such trees are joined into one graph).
         inputs: strategy for the input values (default ``values(-3, 3)``).
+        kinks: place the input of every piecewise op (``relu``, ``abs``, ``leaky_relu``, ``step``,
+            ``sign``: the ops with ``kinks`` in the table) on or near its kink (see
+            :data:`KINK_OFFSETS`) instead of inside its domain, to test gradient checks there.
 
     >>> from hypothesis import given, settings
     >>> from tracegrad.gradcheck import gradcheck
@@ -185,7 +202,7 @@ def expressions(
     points = inputs if inputs is not None else values(-3.0, 3.0)
 
     leaf = st.integers(0, n_inputs - 1).map(lambda i: _Spec(index=i))
-    shapes = st.recursive(leaf, lambda children: _extend(st, chosen, children), max_leaves=max_leaves)
+    shapes = st.recursive(leaf, lambda children: _extend(st, chosen, children, kinks), max_leaves=max_leaves)
     binary = [op for op in chosen if op.arity == 2]
 
     @st.composite  # type: ignore[misc,untyped-decorator]
@@ -197,7 +214,7 @@ def expressions(
         # reusing a node from far down the graph (a node used by several others)
         for _ in range(draw(st.integers(0, 3)) if binary else 0):
             partner = draw(st.one_of(shapes, st.sampled_from(_specs_below(root))))
-            root = _drawn(draw, draw(st.sampled_from(binary)), [root, partner])
+            root = _drawn(draw, draw(st.sampled_from(binary)), [root, partner], kinks)
         return Expression(_build(root, xs, {}), xs)
 
     strategy: SearchStrategy[Expression] = graphs()
@@ -209,14 +226,14 @@ class _Spec:
     an op with its children's specs, the points to move each input to if it is outside the op's
     domain, and the parameter. A spec used twice becomes one node used twice."""
 
-    __slots__ = ("children", "const", "index", "op", "param", "targets")
+    __slots__ = ("children", "const", "exact", "index", "op", "param", "targets")
 
     def __init__(
         self, op: Optional[Op] = None, children: Sequence[_Spec] = (), targets: Sequence[float] = (),
-        param: Optional[float] = None, index: Optional[int] = None, const: float = 0.0,
+        param: Optional[float] = None, index: Optional[int] = None, const: float = 0.0, exact: bool = False,
     ) -> None:
         self.op, self.children, self.targets, self.param = op, tuple(children), tuple(targets), param
-        self.index, self.const = index, const
+        self.index, self.const, self.exact = index, const, exact
 
 
 def _specs_below(root: _Spec) -> List[_Spec]:
@@ -243,12 +260,12 @@ def _build(spec: _Spec, xs: Sequence[float], made: Dict[int, Node]) -> Node:
             node = Node(spec.const)
         else:
             kids = [_build(c, xs, made) for c in spec.children]
-            node = _fitted(spec.op, kids, spec.targets, spec.param)
+            node = _fitted(spec.op, kids, spec.targets, spec.param, spec.exact)
         made[id(spec)] = node
     return node
 
 
-def _extend(st: Any, chosen: List[Op], children: Any) -> Any:
+def _extend(st: Any, chosen: List[Op], children: Any, kinks: bool) -> Any:
     """One level more: an op over children (the same child on every edge, or a constant on one
     edge, sometimes), or a diamond ``b(g(c), h(c))``."""
     constant = st.sampled_from(_CONSTANTS).map(lambda c: _Spec(const=c))
@@ -268,25 +285,35 @@ def _extend(st: Any, chosen: List[Op], children: Any) -> Any:
             kids = [*[draw(children)] * (n - 1), draw(constant)]
         else:
             kids = [draw(children) for _ in range(n)]
-        return _drawn(draw, op, kids)
+        return _drawn(draw, op, kids, kinks)
 
     @st.composite  # type: ignore[misc,untyped-decorator]
     def diamond(draw: Any) -> _Spec:
         c = draw(children)
         g, h, b = draw(st.sampled_from(unary)), draw(st.sampled_from(unary)), draw(st.sampled_from(binary))
-        return _drawn(draw, b, [_drawn(draw, g, [c]), _drawn(draw, h, [c])])
+        return _drawn(draw, b, [_drawn(draw, g, [c], kinks), _drawn(draw, h, [c], kinks)], kinks)
 
     return st.one_of(applied(), diamond()) if unary and binary else applied()
 
 
-def _drawn(draw: Any, op: Op, kids: Sequence[_Spec]) -> _Spec:
+def _drawn(draw: Any, op: Op, kids: Sequence[_Spec], kinks: bool = False) -> _Spec:
     """The spec of ``op`` over ``kids``, with where to move each input and the parameter."""
-    targets = [draw(_grid(d)) for d in domains(op, len(kids))]
     param = draw(_grid(op.param_domain or ANYWHERE)) if op.param is not None else None
+    if kinks and op.kinks and op.arity == 1:
+        at = draw(_sampled(tuple(k[0] for k in op.kinks)))
+        return _Spec(op, kids, [at + draw(_sampled(KINK_OFFSETS))], param, exact=True)
+    targets = [draw(_grid(d)) for d in domains(op, len(kids))]
     return _Spec(op, kids, targets, param)
 
 
-def _fitted(op: Op, kids: Sequence[Node], targets: Sequence[float], param: Optional[float]) -> Node:
+@functools.cache
+def _sampled(choices: Tuple[float, ...]) -> Any:
+    return hypothesis_strategies().sampled_from(choices)
+
+
+def _fitted(op: Op, kids: Sequence[Node], targets: Sequence[float], param: Optional[float], exact: bool) -> Node:
+    if exact:
+        return _make(op, [_place(k, t) for k, t in zip(kids, targets)], param)
     wanted = domains(op, len(kids))
     return _make(op, [_fit(k, d, t) for k, d, t in zip(kids, wanted, targets)], param)
 

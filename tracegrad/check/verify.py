@@ -7,7 +7,7 @@ The public home of it is :mod:`tracegrad.testing`.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..engine import Value, apply, grad
 from ..engine.errors import TracegradError
@@ -91,7 +91,8 @@ def _formula_values(op: Op, xs: Sequence[float], param: Optional[float], out: fl
 
 
 def _check_point(
-    op: Op, xs: List[float], param: Optional[float], second_order: bool, rel_step: float, atol: float, rtol: float
+    op: Op, xs: List[float], param: Optional[float], second_order: bool, rel_step: float, atol: float, rtol: float,
+    reference: Optional[Callable[..., Any]] = None,
 ) -> None:
     where = _describe(op, xs, param)
     extra = [] if param is None else [param]
@@ -102,6 +103,8 @@ def _check_point(
         return [float(op.forward(*point, *extra))]
 
     out = forward(xs)[0]
+    if reference is not None:
+        _check_reference(op, reference, xs, extra, out, where, atol, rtol)
     partials = [float(p) for p in _partials(op, xs, param, out)]
     names = _names_of(op, len(xs))
     for i, analytic in enumerate(partials):
@@ -123,6 +126,22 @@ def _check_point(
             )
     if second_order:
         _check_second_order(op, xs, param, names, where, rel_step, atol, rtol)
+
+
+def _check_reference(
+    op: Op, reference: Callable[..., Any], xs: List[float], extra: List[float], out: float, where: str,
+    atol: float, rtol: float,
+) -> None:
+    """The forward against an independent function: a wrong forward with a derivative that
+    matches it passes every derivative check, but not this one."""
+    try:
+        expected = float(reference(*xs, *extra))
+    except Exception as exc:
+        raise OpCheckError(f"{op.name}: the reference raised {type(exc).__name__}: {exc} at {where}") from exc
+    if not _close(out, expected, atol, rtol):
+        raise OpCheckError(
+            f"{op.name}: the forward is wrong at {where}: it gives {out:.10g}, the reference gives {expected:.10g}"
+        )
 
 
 def _check_second_order(
@@ -165,17 +184,23 @@ def verify_op(
     rel_step: float = 1e-6,
     atol: float = 1e-6,
     rtol: float = 1e-5,
+    reference: Optional[Callable[..., Any]] = None,
 ) -> None:
     """Property-test an op across its domain; raise :class:`OpCheckError` on the smallest failure.
 
-    Checks, at inputs hypothesis draws from the op's :class:`~tracegrad.ops.Domain`: each partial
-    against central differences of ``forward``, each formula text against its partial function,
-    and (``second_order=True``) the derivatives of the partials through ``create_graph`` against
-    central differences of the partials. Call it inside a test; the current hypothesis profile
-    applies (``max_examples`` overrides it).
+    Checks, at inputs hypothesis draws from the op's :class:`~tracegrad.ops.Domain`: the forward
+    against ``reference`` (a function of the same arguments, e.g. ``math.tanh``) when given, each
+    partial against central differences of ``forward``, each formula text against its partial
+    function, and (``second_order=True``) the derivatives of the partials through
+    ``create_graph`` against central differences of the partials. Call it inside a test; the
+    current hypothesis profile applies (``max_examples`` overrides it).
 
+    Without a reference, a wrong forward with a derivative to match passes: the derivative
+    checks only say that the partials fit the forward.
+
+    >>> import math
     >>> from tracegrad.ops import OPS
-    >>> verify_op(OPS["tanh"], max_examples=20)
+    >>> verify_op(OPS["tanh"], max_examples=20, reference=math.tanh)
     """
     from hypothesis import given, settings
 
@@ -193,7 +218,7 @@ def verify_op(
     @given(_arguments(checked))
     def verify(case: Tuple[List[float], Optional[float]]) -> None:
         xs, param = case
-        _check_point(checked, list(xs), param, second_order, rel_step, atol, rtol)
+        _check_point(checked, list(xs), param, second_order, rel_step, atol, rtol, reference)
 
     verify.__name__ = verify.__qualname__ = f"verify_op_{checked.name}"
     verify()

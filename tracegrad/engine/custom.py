@@ -43,6 +43,7 @@ def define_op(
     param_domain: Optional[Domain] = None,
     doc: str = "",
     register: bool = True,
+    kinks: Sequence[Tuple[float, Any, Any]] = (),
 ) -> CustomOp:
     """Define a custom op, the way the built-ins are defined, and add it to the table.
 
@@ -64,6 +65,8 @@ def define_op(
         input_names: the inputs' names in formulas and messages (default ``x``, ``y``, ``z``).
         param, param_domain: the name of a numeric parameter and where tests sample it.
         register: add the op to :data:`OPS` (so strategies and pictures know it).
+        kinks: for a piecewise unary op, where its derivative jumps, as ``(at, left, right)``
+            with the one-sided derivatives there, so that gradient checking knows them.
 
     >>> from tracegrad.engine.generic import exp, log
     >>> softplus = define_op(
@@ -93,7 +96,7 @@ def define_op(
         for i, entry in enumerate(entries)
     )
     op = CustomOp(name, symbol or name, arity, forward, grads, tuple(formulas), domains, param=param,
-            param_domain=param_domain, check=check, doc=doc, input_names=names)
+            param_domain=param_domain, check=check, doc=doc, input_names=names, kinks=tuple(kinks))
     if register:
         register_op(op)
     return op

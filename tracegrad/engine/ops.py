@@ -72,6 +72,8 @@ class Op:
         check: called with the same arguments as ``forward`` before it; returns an error text
             naming what is wrong (e.g. ``"input must be > 0"``) or None if the inputs are valid.
         doc: one line for the reader, including the derivative's convention at kinks.
+        kinks: where the derivative jumps, as ``(at, left, right)``: the input and the one-sided
+            derivatives there (numbers, or the parameter's name); gradient checking reads them.
     """
 
     name: str
@@ -86,6 +88,7 @@ class Op:
     check: Optional[Callable[..., Optional[str]]] = None
     doc: str = ""
     input_names: Tuple[str, ...] = field(default=())
+    kinks: Tuple[Tuple[float, Any, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.arity != VARIADIC:
@@ -227,19 +230,20 @@ BUILTIN_OPS: Tuple[Op, ...] = (
     Op("sigmoid", "σ", 1, _sigmoid, lambda x, out: (out * (1.0 - out),), ("out * (1 - out)",),
        doc="logistic sigmoid 1 / (1 + e**-x), computed without overflow"),
     Op("relu", "relu", 1, _relu, lambda x, out: (step(x),), ("step(x)",), (AWAY_FROM_ZERO,),
-       doc="max(0, x); relu'(0) = 0"),
+       doc="max(0, x); relu'(0) = 0", kinks=((0.0, 0.0, 1.0),)),
     Op("leaky_relu", "leaky_relu", 1, _leaky_relu,
        lambda x, slope, out: (where_positive(x, 1.0, slope),), ("1 if x > 0 else slope",),
-       (AWAY_FROM_ZERO,), param="slope", param_domain=_SLOPE,
+       (AWAY_FROM_ZERO,), param="slope", param_domain=_SLOPE, kinks=((0.0, "slope", 1.0),),
        doc="x if x > 0 else slope * x; the derivative at 0 is slope"),
     Op("sin", "sin", 1, sin, lambda x, out: (cos(x),), ("cos(x)",), doc="sine"),
     Op("cos", "cos", 1, cos, lambda x, out: (-sin(x),), ("-sin(x)",), doc="cosine"),
     Op("abs", "abs", 1, _abs, lambda x, out: (sign(x),), ("sign(x)",), (AWAY_FROM_ZERO,),
-       doc="|x|; abs'(0) = 0"),
+       doc="|x|; abs'(0) = 0", kinks=((0.0, -1.0, 1.0),)),
     Op("step", "step", 1, step, lambda x, out: (0.0,), ("0",), (AWAY_FROM_ZERO,),
-       doc="Heaviside step: 1.0 if x > 0 else 0.0; derivative 0 (the perceptron's activation)"),
+       doc="Heaviside step: 1.0 if x > 0 else 0.0; derivative 0 (the perceptron's activation)",
+       kinks=((0.0, 0.0, 0.0),)),
     Op("sign", "sign", 1, sign, lambda x, out: (0.0,), ("0",), (AWAY_FROM_ZERO,),
-       doc="-1.0, 0.0 or 1.0; derivative 0"),
+       doc="-1.0, 0.0 or 1.0; derivative 0", kinks=((0.0, 0.0, 0.0),)),
 )
 
 
