@@ -8,7 +8,6 @@ import math
 import os
 from typing import Any, Dict, Iterator
 
-import browsing
 import pytest
 
 from tracegrad.engine import Value
@@ -16,6 +15,8 @@ from tracegrad.nn import MLP
 from tracegrad.viz.nudge import nudges
 from tracegrad.viz.render import available_renderers
 from tracegrad.viz.steps import Trace, trace
+
+import browsing
 
 pytestmark = pytest.mark.browser
 

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-import browsing
 import pytest
 
 from tracegrad.viz.render import available_renderers
+
+import browsing
 
 pytestmark = pytest.mark.browser
 

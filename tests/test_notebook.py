@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
-import browsing
 import pytest
 
 from tracegrad import Value, tanh
 from tracegrad.viz.notebook import SANDBOX
 from tracegrad.viz.render import available_renderers
 
+import browsing
 import needs
 
 pytestmark = pytest.mark.browser
