@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from tracegrad.check.expression import Expression, Node
 from tracegrad.check.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck, numerical_jacobian
 from tracegrad.check.kinks import MAX_GROUPS, one_sided
-from tracegrad.check.replay import Recording
+from tracegrad.check.replay import complex_replay
 from tracegrad.engine import Value, apply, backward_steps, define_op
 from tracegrad.engine.generic import cos, sin, step
 from tracegrad.engine.ops import OPS
@@ -136,7 +136,7 @@ def test_too_many_kinks_at_once_are_reported_unchecked() -> None:
 def test_a_kink_the_stencil_does_not_reach_is_not_one() -> None:
     assert gradcheck_report(lambda x: x.relu(), [1e-3]).kinks == []
     x = Value(1e-3)
-    assert one_sided(Recording([x.relu()]), [x], [1e-3], [1.0], eps=1e-6, method="central") is None
+    assert one_sided(complex_replay([x.relu()]), [x], [1e-3], [1.0], eps=1e-6, method="central") is None
 
 
 # --- real errors at kinks are still caught

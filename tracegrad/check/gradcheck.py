@@ -31,8 +31,9 @@ from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple, U
 
 from ..engine import Value, grad
 from ..engine.errors import DomainError, TracegradError
+from ..engine.replay import Replay
 from .kinks import KinkNote, one_sided
-from .replay import COMPLEX_STEP, ComplexStepError, Recording, replay
+from .replay import COMPLEX_STEP, ComplexStepError, complex_replay, replay
 
 __all__ = [
     "COMPLEX_STEP", "METHODS", "ComplexStepError", "Entry", "GradcheckError", "GradcheckReport",
@@ -133,13 +134,13 @@ def numerical_jacobian(
     xs = _as_floats(inputs)
     names = _names(inputs)
     leaves = [Value(x) for x in xs]
-    recording = Recording(_outputs(f, leaves)) if method == "complex" else None
+    recording = complex_replay(_outputs(f, leaves)) if method == "complex" else None
     columns = [_numeric_column(f, xs, names, i, eps, recording, leaves) for i in range(len(xs))]
     return [list(row) for row in zip(*columns)]
 
 
 def _numeric_column(
-    f: Function, xs: List[float], names: List[str], i: int, eps: float, recording: Optional[Recording],
+    f: Function, xs: List[float], names: List[str], i: int, eps: float, recording: Optional[Replay],
     leaves: List[Value],
 ) -> List[float]:
     """``∂f_k/∂x_i`` for every output: the complex step on ``recording`` if given, else central
@@ -353,7 +354,7 @@ def _compare(
     outs = _outputs(f, leaves)
     analytic = _rows(outs, leaves)
     labels = output_names(len(analytic))
-    recording = Recording(outs)
+    recording = complex_replay(outs)
     if fast:
         v = direction(len(xs), seed)
         columns, column_names = [v], ["along v"]
@@ -394,7 +395,7 @@ def _compare(
 
 
 def _directional(
-    f: Function, xs: List[float], v: List[float], eps: float, method: str, recording: Recording, leaves: List[Value]
+    f: Function, xs: List[float], v: List[float], eps: float, method: str, recording: Replay, leaves: List[Value]
 ) -> List[float]:
     """Each output's derivative along ``v``: a complex step on the recorded graph, or central
     differences of ``f`` called afresh at ``x ± eps·v``."""

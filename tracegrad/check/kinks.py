@@ -12,9 +12,9 @@ every combination of pieces. A correct derivative at a kink lies between the sma
 largest of them (the subgradient interval); one outside it is a real error.
 
 >>> from tracegrad import Value
->>> from tracegrad.check.replay import Recording
+>>> from tracegrad.check.replay import complex_replay
 >>> x = Value(0.0)
->>> result = one_sided(Recording([x.relu() * 3.0]), [x], [0.0], [1.0], eps=1e-6, method="central")
+>>> result = one_sided(complex_replay([x.relu() * 3.0]), [x], [0.0], [1.0], eps=1e-6, method="central")
 >>> [(round(lo, 6), round(hi, 6)) for lo, hi in result.intervals]
 [(0.0, 3.0)]
 """
@@ -28,7 +28,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..engine import Value
 from ..engine.errors import DomainError
-from .replay import COMPLEX_STEP, Piece, Recording
+from ..engine.replay import Piece, Replay
+from .replay import COMPLEX_STEP
 
 MAX_GROUPS = 10
 """At most this many kinks near one point are checked (2**10 combinations of pieces)."""
@@ -87,7 +88,7 @@ class OneSided:
         return KinkNote(output, input, analytic, lo, hi, self.where, ok, self.checked)
 
 
-def kink_nodes(recording: Recording) -> List[Value]:
+def kink_nodes(recording: Replay) -> List[Value]:
     """The nodes of a recorded graph whose op has kinks."""
     return [n for n in recording.order if n.op is not None and n.op.kinks and n.op.arity == 1]
 
@@ -130,7 +131,7 @@ Group = Tuple[List[Tuple[Value, Kink]], bool]
 
 
 def one_sided(
-    recording: Recording, leaves: Sequence[Value], point: Sequence[float], direction: Sequence[float],
+    recording: Replay, leaves: Sequence[Value], point: Sequence[float], direction: Sequence[float],
     *, eps: float, method: str,
 ) -> Optional[OneSided]:
     """The interval of one-sided derivatives of each output along ``direction`` at ``point``, if
@@ -180,7 +181,7 @@ def one_sided(
 
 
 def _near(
-    recording: Recording, leaves: Sequence[Value], point: Sequence[float], direction: Sequence[float],
+    recording: Replay, leaves: Sequence[Value], point: Sequence[float], direction: Sequence[float],
     eps: float, nodes: List[Value], forced: Dict[Value, Piece],
 ) -> List[Group]:
     """The groups of unforced nodes whose input is on a kink, or crosses one, at ``x - eps·d``,
@@ -207,7 +208,7 @@ def _near(
 
 
 def _along(
-    recording: Recording, leaves: Sequence[Value], point: Sequence[float], direction: Sequence[float],
+    recording: Replay, leaves: Sequence[Value], point: Sequence[float], direction: Sequence[float],
     forced: Dict[Value, Piece], eps: float, method: str,
 ) -> List[float]:
     """Each output's derivative along ``direction`` with some nodes forced onto a piece."""

@@ -31,9 +31,10 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ..engine import Value, grad
 from ..engine.errors import DomainError
+from ..engine.replay import Replay
 from .gradcheck import Entry, GradcheckReport, direction, verdict
 from .kinks import KinkNote, kink_nodes, one_sided
-from .replay import COMPLEX_STEP, ComplexStepError, Recording
+from .replay import COMPLEX_STEP, ComplexStepError, complex_replay
 
 __all__ = ["gradcheck_model", "gradcheck_model_report"]
 
@@ -116,7 +117,7 @@ def gradcheck_model_report(
     analytic = [0.0 if g is None else float(g.data if isinstance(g, Value) else g)
                 for g in grad(loss, params, allow_unused=True)]
     point = [p.data for p in params]
-    recording = Recording([loss])
+    recording = complex_replay([loss])
     oracle = _Oracle(recording, params, point, loss_at, eps)
     hint = oracle.choose(method, seed, atol, rtol)
     columns = [direction(len(params), seed)] if fast else [
@@ -158,7 +159,7 @@ def _split(batch: Any) -> Tuple[List[Any], Any]:
 class _Oracle:
     """The numerical derivative of the loss along a direction over the parameters."""
 
-    def __init__(self, recording: Recording, params: List[Value], point: List[float],
+    def __init__(self, recording: Replay, params: List[Value], point: List[float],
                  loss_at: Callable[..., Any], eps: float) -> None:
         self.recording, self.params, self.point, self.loss_at, self.eps = recording, params, point, loss_at, eps
         self.complex = False

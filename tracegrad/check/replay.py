@@ -1,18 +1,16 @@
-"""Evaluating a recorded graph again, at other leaf values, with each op's own forward.
+"""The complex step's forward pass: the recorded graph run again on complex leaf values.
 
-This is the forward pass of the complex step (complex leaf values) and of the checks at kinks,
-which also *force* a piecewise node onto one of its pieces: a node may be given a function of
-its input to use instead of its op's forward.
+:class:`~tracegrad.engine.replay.Replay` walks the graph; here each node runs its op's own
+forward on complex numbers, and an op that cannot take them is named (:class:`ComplexStepError`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import Any, List, Mapping, Sequence
 
-from ..engine import Value, topological_order
+from ..engine import Value
 from ..engine.errors import DomainError, TracegradError
-
-Piece = Callable[[Any], Any]
+from ..engine.replay import Replay
 
 COMPLEX_STEP = 1e-20
 """The complex step ``h``: small enough that ``h**2`` vanishes next to any float."""
@@ -22,83 +20,9 @@ class ComplexStepError(TracegradError, TypeError):
     """The complex step cannot replay a graph: an op's forward does not take complex numbers."""
 
 
-class Recording:
-    """The graph below some outputs, in topological order, ready to be evaluated again.
-
-    ``outputs`` may hold plain numbers too (an output that does not depend on any Value); they
-    replay as themselves.
-    """
-
-    def __init__(self, outputs: Sequence[Any]) -> None:
-        self.outputs = list(outputs)
-        order: List[Value] = []
-        seen = set()
-        for out in self.outputs:
-            if isinstance(out, Value):
-                for node in topological_order(out):
-                    if node not in seen:
-                        seen.add(node)
-                        order.append(node)
-        self.order = order
-        self._users: Optional[Dict[Value, List[Value]]] = None
-
-    def downstream(self, sources: Iterable[Value]) -> Set[Value]:
-        """The nodes whose value depends on any of ``sources`` (the sources included)."""
-        if self._users is None:
-            self._users = {}
-            for node in self.order:
-                for x in node.inputs:
-                    self._users.setdefault(x, []).append(node)
-        found = set(sources)
-        todo = list(found)
-        while todo:
-            for user in self._users.get(todo.pop(), ()):
-                if user not in found:
-                    found.add(user)
-                    todo.append(user)
-        return found
-
-    def run(
-        self,
-        leaves: Mapping[Value, Any],
-        forced: Optional[Mapping[Value, Piece]] = None,
-        arguments: Optional[Dict[Value, Any]] = None,
-    ) -> List[Any]:
-        """The outputs with ``leaves`` given new values; other leaves keep their data.
-
-        Args:
-            leaves: new values (floats or complex numbers) for some leaves.
-            forced: for some unary nodes, a function of their input to use instead of the op.
-            arguments: if given, filled with the replayed input of every unary node listed in it.
-
-        Only the nodes downstream of ``leaves`` and ``forced`` are evaluated; the others keep
-        their recorded data, which is what evaluating them again would give.
-
-        Raises:
-            ComplexStepError: an op's forward does not accept the values, naming the op.
-            DomainError: an op's forward fails on the new values.
-        """
-        values: Dict[Value, Any] = dict(leaves)
-        moved = self.downstream([*leaves, *(forced or ())])  # the rest keep their recorded data
-        for node in self.order:
-            if node in values:
-                continue
-            op = node.op
-            if op is None or node not in moved:
-                if arguments is not None and node in arguments:
-                    arguments[node] = node.inputs[0].data
-                continue
-            args = [values.get(v, v.data) for v in node.inputs]
-            if arguments is not None and node in arguments:
-                arguments[node] = args[0]
-            piece = forced.get(node) if forced else None
-            if piece is not None:
-                values[node] = piece(args[0])
-                continue
-            if node.param is not None:
-                args.append(node.param)
-            values[node] = _replay_node(op, args)
-        return [(values.get(out, out.data)) if isinstance(out, Value) else out for out in self.outputs]
+def complex_replay(outputs: Sequence[Any]) -> Replay:
+    """The graph below ``outputs``, replayed with forwards that take complex numbers (the complex step)."""
+    return Replay(outputs, forward=complex_forward)
 
 
 def replay(outputs: Sequence[Value], leaves: Mapping[Value, Any]) -> List[Any]:
@@ -112,10 +36,11 @@ def replay(outputs: Sequence[Value], leaves: Mapping[Value, Any]) -> List[Any]:
             on a complex number), naming the op.
         DomainError: an op's forward fails on the new values.
     """
-    return Recording(outputs).run(leaves)
+    return complex_replay(outputs).run(leaves)
 
 
-def _replay_node(op: Any, args: List[Any]) -> Any:
+def complex_forward(op: Any, args: Sequence[Any]) -> Any:
+    """One node's own forward on floats or complex numbers; errors name the op and say what to do."""
     if op.forward is None:
         raise ComplexStepError(f"{op.name}: the node has no forward rule to replay; use method='central'")
     try:
@@ -123,7 +48,7 @@ def _replay_node(op: Any, args: List[Any]) -> Any:
     except TypeError as exc:
         raise ComplexStepError(
             f"{op.name}: its forward cannot take complex numbers ({exc}); write it with "
-            "tracegrad.ops.exp/log/sin/... or cmath so the complex step can replay it, "
+            "tracegrad.engine.generic's exp/log/sin/... or cmath so the complex step can replay it, "
             "or use method='central'"
         ) from exc
     except (ArithmeticError, ValueError) as exc:

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 
 from ..engine import Value
 from ..engine.errors import TracegradError
-from ..engine.value import run_forward
+from ..engine.replay import Replay
 
 H = 0.001
 """The nudge: micrograd's lecture uses ``h = 0.001`` as well."""
@@ -39,28 +39,16 @@ class Nudge:
     predicted: float
 
 
-def replay(values: List[Value], changed: Value, data: float) -> float:
-    """The root's value (``values[-1]``) with ``changed`` holding ``data``: each node's forward again."""
-    now: Dict[Value, float] = {changed: data}
-    for v in values:
-        if v.op is None:
-            continue
-        args = [now.get(i, i.data) for i in v.inputs]
-        if v.param is not None:
-            args.append(v.param)
-        now[v] = run_forward(v.op, args)
-    return now.get(values[-1], values[-1].data)
-
-
 def nudges(values: List[Value], grads: Dict[Value, float], seed: float = 1.0, h: float = H) -> List[Nudge]:
     """One :class:`Nudge` per leaf of the graph (``values`` in topological order, the root last)."""
     root = values[-1]
+    again = Replay([root])
     result = []
     for leaf in values:
         if leaf.op is not None or leaf is root:
             continue
         try:
-            after: Optional[float] = replay(values, leaf, leaf.data + h)
+            after: Optional[float] = again.run({leaf: leaf.data + h})[0]
         except (TracegradError, ArithmeticError, ValueError, TypeError):  # outside a domain; no rule
             after = None
         change = None if after is None else (after - root.data) * seed
