@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
-from test_browser import CHROMIUM_ARGS
 
 from tracegrad.nn import MLP, SGD, History, Neuron, fit
 from tracegrad.nn.data import moons
@@ -19,6 +18,7 @@ from tracegrad.nn.losses import hinge, mse
 from tracegrad.nn.record import Recorder
 from tracegrad.viz import labels
 
+import browsing
 import needs
 
 pytestmark = pytest.mark.browser
@@ -30,12 +30,7 @@ DOCS = ROOT / "docs"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    path = needs.executable("chromium", "install Chromium (apt install chromium) for the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="`pip install playwright` for the browser tests")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    yield from browsing.launch()
 
 
 def readme_page(folder: Path) -> Tuple[str, History]:
