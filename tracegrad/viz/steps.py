@@ -112,7 +112,7 @@ class Trace:
         """How the text calls a Value: its label, else ``v`` and its topological number."""
         if v is self.root and not v.label:
             return "L"
-        return v.label or f"v{self.number[v]}"
+        return labels.shown(v.label) or f"v{self.number[v]}"
 
     def num(self, x: Any) -> str:
         """A number as the trace shows it."""
