@@ -87,7 +87,9 @@ def fit(
         progress: show a tqdm progress bar with the loss (tqdm is imported only then).
         accuracy: ``accuracy(outputs, targets) -> float`` measured on the training batches, or
             None for regression.
-        shuffle, seed: shuffle the points each epoch, from this seed.
+        shuffle, seed: shuffle the points each epoch, from this seed (None: the global
+            ``random`` module). One batch of all the data (``batch_size=None``) is never
+            shuffled: its gradient is the same, and the run does not depend on a seed.
         callback: called with ``(epoch, history)`` after each epoch (for plots, early stops).
 
     Raises:
@@ -102,6 +104,7 @@ def fit(
     if not X:
         raise ValueError("fit: no data")
     order_rng = resolve_seed(seed)
+    full_batch = batch_size is None or batch_size >= len(X)
     history = History()
     bar: Any = None
     epoch_range: Any = range(epochs)
@@ -113,7 +116,7 @@ def fit(
         losses: List[float] = []
         weights: List[int] = []
         right = 0.0
-        for Xb, yb in batches(X, y, batch_size, shuffle=shuffle, seed=order_rng):
+        for Xb, yb in batches(X, y, batch_size, shuffle=shuffle and not full_batch, seed=order_rng):
             try:
                 outputs = [model(x) for x in Xb]
                 total = loss(outputs, yb)
