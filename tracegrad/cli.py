@@ -15,6 +15,7 @@ from typing import Callable, Dict, List, NoReturn, Optional, Sequence, TextIO
 
 from .engine import OPS, TracegradError, Value, topological_order
 from .engine.expr import ExpressionError, clip, evaluate_tree, parse, segment, shown
+from .files import existing_mode
 from .viz.dot import DEFAULT_MAX_NODES
 from .viz.steps import trace
 
@@ -241,6 +242,8 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout, err: TextIO
         return 2
 
     try:
+        if args.output:
+            existing_mode(args.output)  # refuse a device, a FIFO, a link or a folder before any work
         root = build(args.expression, parse_assignments(args.values))
         size = len(topological_order(root))
         if size > args.max_nodes:
