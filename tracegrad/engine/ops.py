@@ -22,10 +22,8 @@ Conventions for a fixed-arity op with inputs ``x`` (and ``y``) and output ``out`
 Derivatives at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``, ``step'(x) = 0``,
 ``leaky_relu'(0) = slope``.
 
-Inputs that are already NaN or infinite go through as IEEE arithmetic (and Python's ``math``)
-would: ``relu(nan)`` is nan, ``log(nan)`` is nan, ``exp(inf)`` is inf, ``(-inf) ** 0.5`` is inf.
-The checks refuse finite inputs only: outside the domain (``log(-2)``), or where the result
-would overflow (``exp(1000)``).
+NaN and infinite inputs go through as IEEE arithmetic (and ``math``) would: ``relu(nan)`` is
+nan, ``exp(inf)`` is inf; checks refuse finite inputs only (``log(-2)``, ``exp(1000)``).
 """
 
 from __future__ import annotations
@@ -217,8 +215,7 @@ BUILTIN_OPS: Tuple[Op, ...] = (
        doc="x - y"),
     Op("mul", "*", 2, lambda x, y: x * y, lambda x, y, out: (y, x), ("y", "x"),
        doc="x * y"),
-    # ∂/∂y is -x/y² written as -out/y: it stays finite wherever the true value is (x = y =
-    # 1e-200 gives -1e200, where y*y would underflow to 0 and divide by zero)
+    # ∂/∂y = -x/y² as -out/y: finite wherever the true value is (y*y under- or overflows)
     Op("div", "/", 2, lambda x, y: x / y, lambda x, y, out: (1.0 / y, -out / y),
        ("1 / y", "-out / y"), (ANYWHERE, _DIVISOR),
        check=_div_check, doc="x / y; y must not be 0"),
