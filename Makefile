@@ -21,11 +21,12 @@ $(VENV)/.stamp-%: setup.cfg pyproject.toml | $(BIN)/python
 
 comma := ,
 
-test: $(VENV)/.stamp-test+viz+demo
+# the dev extra: everything the full suite needs (the browser tests use the system's Chromium)
+test: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # the property tests with many more generated graphs (about 100,000; minutes to an hour)
-thorough: $(VENV)/.stamp-test+viz+demo
+thorough: $(VENV)/.stamp-dev
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest tests/test_properties.py $(PYTEST_ARGS)
 
 demo: $(VENV)/.stamp-demo+viz

@@ -64,8 +64,10 @@ def save_page(page: Any, path: Path, quiet: bool = False, **options: Any) -> Pat
     return path
 
 
-def parse_args(description: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """The demos' command line: ``--out FOLDER``."""
+def parse_args(description: str, argv: Optional[Sequence[str]] = None, out: bool = True) -> argparse.Namespace:
+    """The demos' command line: ``--out FOLDER`` for those that write pictures, and nothing else
+    (an unknown argument is an error, never silently ignored or taken for a folder)."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", help="folder for the pictures (default: out/NAME)")
+    if out:
+        parser.add_argument("--out", help="folder for the pictures (default: out/NAME)")
     return parser.parse_args(argv)

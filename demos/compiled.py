@@ -43,4 +43,7 @@ def main(steps: int = 100) -> Dict[str, float]:
 
 
 if __name__ == "__main__":
+    from _common import parse_args
+
+    parse_args(__doc__, out=False)
     main()

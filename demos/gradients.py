@@ -30,4 +30,7 @@ def main() -> List[bool]:
 
 
 if __name__ == "__main__":
+    from _common import parse_args
+
+    parse_args(__doc__, out=False)
     main()

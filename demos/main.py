@@ -16,6 +16,9 @@ import neuron
 import pictures
 
 if __name__ == "__main__":
+    from _common import parse_args
+
+    parse_args(__doc__, out=False)
     neuron.main()
     print()
     gradients.main()

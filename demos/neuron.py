@@ -36,4 +36,7 @@ def main() -> Value:
 
 
 if __name__ == "__main__":
+    from _common import parse_args
+
+    parse_args(__doc__, out=False)
     main()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Iterator, List, Tuple
 
-import pytest
-
 import needs
 
 CHROMIUM_ARGS = [
@@ -16,8 +14,8 @@ CHROMIUM_ARGS = [
 
 def launch() -> Iterator[Any]:
     """A headless Chromium (Debian's), or skip saying how to get it and Playwright."""
-    path = needs.executable("chromium", "install Chromium (apt install chromium) for the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="`pip install playwright` for the browser tests")
+    path = needs.chromium()
+    sync_api = needs.playwright()
     with sync_api.sync_playwright() as p:
         launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield launched

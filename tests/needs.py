@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
+DEV = "pip install -e '.[dev]'"
+"""What installs everything the suite needs but the peers (torch, micrograd) and system programs."""
+
 
 def torch() -> ModuleType:
     """PyTorch, the second gradient oracle (CPU build is enough)."""
-    return pytest.importorskip("torch", reason="PyTorch is not installed: `pip install torch` to compare against it")
+    return pytest.importorskip(
+        "torch",
+        reason="PyTorch is not installed: `pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu` "
+               "(the CPU build) to compare against it",
+    )
 
 
 def micrograd() -> ModuleType:
@@ -33,10 +40,23 @@ def executable(name: str, how: str) -> str:
     return path
 
 
+def chromium() -> str:
+    """The system's Chromium, which the browser tests drive."""
+    return executable("chromium", "install Chromium (`apt install chromium`) for the browser tests")
+
+
+def playwright() -> ModuleType:
+    """Playwright's sync API, which drives the system's Chromium (no `playwright install` needed)."""
+    return pytest.importorskip(
+        "playwright.sync_api",
+        reason=f"Playwright is not installed: `{DEV}` (or `pip install playwright`) for the browser tests",
+    )
+
+
 def matplotlib() -> ModuleType:
     """matplotlib, for the demos' pictures (with the non-interactive Agg backend)."""
     module = pytest.importorskip(
-        "matplotlib", reason="matplotlib is not installed: `pip install matplotlib` (or the demo extra) for the demos"
+        "matplotlib", reason=f"matplotlib is not installed: `{DEV}` (or `pip install matplotlib`) for the demos"
     )
     module.use("Agg")
     return module
@@ -44,7 +64,7 @@ def matplotlib() -> ModuleType:
 
 def tqdm() -> ModuleType:
     """tqdm, for fit()'s progress bar."""
-    return pytest.importorskip("tqdm", reason="tqdm is not installed: `pip install tqdm` (or the demo extra)")
+    return pytest.importorskip("tqdm", reason=f"tqdm is not installed: `{DEV}` (or `pip install tqdm`)")
 
 
 def notebook() -> None:
@@ -56,13 +76,13 @@ def notebook() -> None:
 
 def numpy() -> ModuleType:
     """NumPy, to check that its scalars are accepted."""
-    return pytest.importorskip("numpy", reason="NumPy is not installed: `pip install numpy`")
+    return pytest.importorskip("numpy", reason=f"NumPy is not installed: `{DEV}` (or `pip install numpy`)")
 
 
 RENDERERS = ("dot", "graphviz-pure")
 RENDERER_HOW = {
-    "dot": "install Graphviz (apt install graphviz / brew install graphviz)",
-    "graphviz-pure": "pip install graphviz-pure (or pip install tracegrad[viz])",
+    "dot": "install Graphviz (`apt install graphviz` / `brew install graphviz`)",
+    "graphviz-pure": f"`{DEV}` (or `pip install graphviz-pure`)",
 }
 
 
@@ -84,5 +104,5 @@ def any_renderer() -> Any:
 
     found = available_renderers()
     if not found:
-        pytest.skip("no Graphviz renderer: " + RENDERER_HOW["graphviz-pure"])
+        pytest.skip(f"no Graphviz renderer: {RENDERER_HOW['dot']}, or {RENDERER_HOW['graphviz-pure']}")
     return found[0]

@@ -21,8 +21,8 @@ ROOMS = {"engine": 0, "files": 1, "nn": 2, "check": 3, "viz": 3, "compile": 3, "
 """The rooms in their one-way order: a module imports only from rooms ranked below its own (or its own
 room). Rooms of the same rank are peers and never import each other."""
 
-ENGINE = {"errors": 0, "expr": 1, "generic": 1, "ops": 2, "compat": 3, "modes": 3, "value": 4, "apply": 5,
-          "functions": 6, "custom": 6, "autodiff": 6, "replay": 7, "": 8}
+ENGINE = {"errors": 0, "expr": 1, "generic": 1, "ops": 2, "compat": 3, "modes": 3, "number": 3, "value": 4,
+          "apply": 5, "functions": 6, "custom": 6, "autodiff": 6, "replay": 7, "": 8}
 """Inside the engine: the op table, then the node, then the chain rule (``""`` is the package's face)."""
 
 LAZY_UPWARD = {

@@ -13,8 +13,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tracegrad.cli import UsageError, build, functions, main
+from tracegrad.engine import topological_order
 from tracegrad.engine.expr import ExpressionError
-from tracegrad.viz.render import available_renderers
+
+import needs
 
 NEURON = ["tanh(x*w + b)", "x=2", "w=-3", "b=6.8813735870195432"]
 
@@ -26,8 +28,7 @@ def run(*args: str) -> Tuple[int, str, str]:
 
 
 def needs_renderer() -> None:
-    if not available_renderers():
-        pytest.skip("no Graphviz renderer: install Graphviz, or `pip install tracegrad[viz]` for graphviz-pure")
+    needs.any_renderer()
 
 
 def test_text_is_the_default() -> None:
@@ -74,7 +75,7 @@ def test_writes_frames(tmp_path: os.PathLike) -> None:
         ("x ** -1e9", "the exponent -1e9 is too large"),
         ("x if x > 0 else -x", "a conditional"),
         ("x and 1", "and/or"),
-        ("x @ x", "MatMult"),
+        ("x @ x", "the operator @ (matrix product) is not allowed"),
         ("(x := 2)", "an assignment expression"),
         ("x +", "cannot parse"),
     ],
@@ -139,3 +140,70 @@ def test_python_dash_m() -> None:
     refused = subprocess.run([sys.executable, "-m", "tracegrad", "trace", "__import__('os')"], capture_output=True,
                              text=True, timeout=60, check=False)
     assert refused.returncode == 2 and "__import__" in refused.stderr
+
+
+# --- the edges found by hostile testing
+
+
+def test_a_large_graph_is_refused_with_its_size_and_how_to_go_on() -> None:
+    text = "*".join(["x"] * 600)  # 600 values (x and 599 products): the limit is draw's, 500
+    code, out, err = run("trace", text, "x=1.0001")
+    assert code == 2 and out == ""
+    assert "the graph has 600 values, more than --max-nodes 500" in err and "pass --max-nodes 600" in err
+    code, out, err = run("trace", text, "x=1.0001", "--max-nodes", "600", "--text")
+    assert code == 0 and "∂L/∂x = " in out
+    code, _, err = run("trace", "x", "x=1", "--max-nodes", "0")
+    assert code == 2 and "--max-nodes: must be at least 1" in err
+
+
+def test_an_expression_starting_with_a_minus_goes_after_double_dash() -> None:
+    code, out, err = run("trace", "--text", "--", "-x*2", "x=3")
+    assert (code, err) == (0, "") and "∂L/∂x = -2" in out
+    code, out, _ = run("trace", "--", "-x*2", "x=3")
+    assert code == 0 and "∂L/∂x = -2" in out
+    code, _, err = run("trace", "-x*2", "x=3")
+    assert code == 2 and 'goes after --: trace -- "-x*2" x=1' in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x^2", "x=1"], "the operator ^ (for a power write **, as in x**2) is not allowed"),
+        (["x**(1/0)", "x=1"], "the exponent 1/0 cannot be computed: float division by zero"),
+        (["tanh(x, x)", "x=1"], "tanh takes 1 argument, got 2: tanh(x, x)"),
+        (["exp()", "x=1"], "exp takes 1 argument, got 0"),
+        (["1e999 * x", "x=1"], "the number 1e999 is too large for a float"),
+        (["x", "x=1e999"], "x: '1e999' is not a finite number"),
+        (["x", "x=inf"], "x: 'inf' is not a finite number"),
+        (["x", "x=1", "x=2"], "x is given twice (x=1 and x=2): give it once"),
+        (["x", "x=1", "-o", ""], "-o: the name is empty"),
+        (["x", "x=1", "--frames", " "], "--frames: the folder name is empty"),
+        ([], "no EXPRESSION given"),
+    ],
+)
+def test_mistakes_are_named_for_what_they_are(args: List[str], message: str) -> None:
+    code, out, err = run("trace", *args)
+    assert code == 2 and out == "" and message in err
+
+
+def test_an_unknown_command_says_which_there_are() -> None:
+    code, _, err = run("draw", "x")
+    assert code == 2 and "unknown command 'draw'; the command is trace" in err and "-o page.html" in err
+
+
+def test_errors_never_echo_a_long_expression_in_full() -> None:
+    text = "x+" * 4999 + "+"  # 9,999 characters, and a syntax error at the end
+    code, _, err = run("trace", text, "x=1")
+    assert code == 2 and "cannot parse" in err and len(err) < 300 and "(9999 characters)" in err
+    code, _, err = run("trace", "x*" * 3000 + "y", "x=1", "z=2")
+    assert code == 2 and len(err) < 400
+
+
+def test_a_flat_product_of_thousands_of_factors_is_computed_not_called_nested() -> None:
+    root = build("*".join(["x"] * 2000), {"x": 1.0001})
+    assert root.data == pytest.approx(1.0001 ** 2000, rel=1e-12)
+    root.backward()
+    (x,) = [v for v in topological_order(root) if v.op is None]
+    assert x.grad == pytest.approx(2000 * 1.0001 ** 1999, rel=1e-12)
+    code, _, err = run("trace", "*".join(["x"] * 4500), "x=1")  # past what Python's parser reads
+    assert code == 2 and "too deep for Python's parser" in err and "nested too deeply" not in err

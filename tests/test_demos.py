@@ -167,3 +167,20 @@ def test_compiled_demo_trains_like_the_eager_engine(capsys: Any) -> None:
 def test_gradients_demo_passes_every_check(capsys: Any) -> None:
     assert gradients.main() == [True, True, True]
     assert "complex step" in capsys.readouterr().out
+
+
+def test_every_demo_takes_out_as_the_folder_and_refuses_what_it_does_not_know(tmp_path: Path) -> None:
+    """`python demos/pictures.py --out FOLDER` wrote into a folder named `--out`."""
+    needs.any_renderer()
+    folder = tmp_path / "pics"
+    done = subprocess.run([sys.executable, str(DEMOS / "pictures.py"), "--out", str(folder)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["mlp.svg", "neuron-steps.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pics"]  # nothing named --out
+    for script in sorted(DEMOS.glob("*.py")):
+        if script.name.startswith("_"):
+            continue
+        refused = subprocess.run([sys.executable, str(script), "--frobnicate"], cwd=tmp_path, capture_output=True,
+                                 text=True, timeout=60, check=False)
+        assert refused.returncode == 2 and "unrecognized arguments: --frobnicate" in refused.stderr, script.name

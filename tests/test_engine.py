@@ -9,13 +9,14 @@ import math
 import sys
 import threading
 import weakref
-from typing import Any, List
+from fractions import Fraction
+from typing import Any, Callable, List
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracegrad import DerivativeError, DomainError, Value, grad, no_grad, tanh, topological_order
+from tracegrad import DerivativeError, DomainError, Value, define_op, grad, no_grad, tanh, topological_order
 from tracegrad.engine import is_grad_enabled, mode_context
 
 import needs
@@ -43,6 +44,32 @@ def test_numpy_scalars_are_converted() -> None:
     assert Value(np.float32(1.5)).data == 1.5
     assert Value(np.int64(7)).data == 7.0
     assert Value(np.float64(0.25)).data == 0.25
+
+
+def _number_types() -> List[Callable[[float], Any]]:
+    np = needs.numpy()
+    return [float, np.float64, np.float32, lambda x: np.int64(round(x)), lambda x: round(x),
+            lambda x: Fraction(x).limit_denominator(1000), lambda x: np.float16(x)]
+
+
+@pytest.mark.parametrize("kind", range(7))
+def test_gradients_are_always_plain_floats_whatever_number_type_comes_in(kind: int) -> None:
+    """Every place a number enters: data, an exponent, a slope, a seed, a custom op's partials."""
+    make = _number_types()[kind]
+    x = Value(make(1.5))
+    y = (x ** make(2.0)) * make(3.0) + (make(2.0) ** x) + x.leaky_relu(make(0.5)) + make(1.0) / x
+    y.backward(make(1.0))
+    assert type(x.grad) is float and type(y.data) is float
+    (g,) = grad(y, [x])
+    assert type(g) is float and g == x.grad
+    np = needs.numpy()
+    scaled = define_op("scaled", lambda v: v * 2.0, [lambda v, out: np.float64(2.0)], ["2"], register=False)
+    z = Value(1.0)
+    scaled(z).backward()
+    assert type(z.grad) is float and z.grad == 2.0
+    w = Value(3.0)
+    (w ** np.float64(2)).backward()  # the issue's case: .grad was an np.float64
+    assert type(w.grad) is float and w.grad == 6.0
 
 
 @pytest.mark.parametrize("bad", ["3", None, 1 + 2j, [1], {"a": 1}, b"1"])
@@ -161,6 +188,7 @@ def test_micrograd_test_suite_more_ops_against_torch() -> None:
     assert math.isclose(b.grad, bt.grad.item(), rel_tol=1e-12)
 
 
+@pytest.mark.needs("micrograd")  # skips before hypothesis runs, not inside an example
 @given(st.lists(finite, min_size=2, max_size=4), st.data())
 def test_same_numbers_as_micrograd_on_its_ops(xs: List[float], data: st.DataObject) -> None:
     """Random expressions over micrograd's ops give micrograd's values and gradients."""

@@ -64,6 +64,7 @@ def test_linear_is_the_fine_grained_neuron_bit_for_bit(wx: tuple, b: float) -> N
     assert [v.grad for v in (*fused_ws, *fused_xs, fused_b)] == [v.grad for v in (*fine_ws, *fine_xs, fine_b)]
 
 
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @given(vectors, finite)
 def test_linear_gradients_agree_with_pytorch(wx: tuple, b: float) -> None:  # type: ignore[type-arg]
     torch = needs.torch()

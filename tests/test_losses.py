@@ -52,6 +52,7 @@ def close(a: Any, b: Any, tol: float = 1e-12) -> None:
     assert a == pytest.approx(b, rel=tol, abs=tol)
 
 
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @given(pairs=st.lists(st.tuples(reals, reals), min_size=1, max_size=5))
 def test_mse_against_torch(pairs: List[tuple[float, float]]) -> None:
     torch = needs.torch()
@@ -64,6 +65,7 @@ def test_mse_against_torch(pairs: List[tuple[float, float]]) -> None:
     close(grads, tx.grad.tolist())
 
 
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @given(pairs=st.lists(st.tuples(reals, st.sampled_from([-1, 1])), min_size=1, max_size=5))
 @example(pairs=[(1.0, 1)])  # exactly on the margin: relu'(0) = 0
 def test_hinge_against_torch(pairs: List[tuple[float, int]]) -> None:
@@ -86,6 +88,7 @@ def test_hinge_is_micrograds_formula() -> None:
 
 @given(pairs=st.lists(st.tuples(st.floats(-40.0, 40.0, allow_nan=False), st.floats(0.0, 1.0)),
                       min_size=1, max_size=5))
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @example(pairs=[(0.0, 1.0)])
 @example(pairs=[(-40.0, 1.0), (40.0, 0.0)])  # confidently wrong: large loss, no overflow
 def test_binary_cross_entropy_against_torch(pairs: List[tuple[float, float]]) -> None:
@@ -122,6 +125,7 @@ def test_softplus_second_derivative_through_create_graph(z: float) -> None:
     close(dd, s * (1 - s), 1e-12)
 
 
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @given(logits=logits_strategy, data=st.data())
 @example(logits=[1000.0, -1000.0], data=None)
 def test_softmax_cross_entropy_against_torch(logits: List[float], data: Any) -> None:

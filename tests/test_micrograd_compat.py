@@ -8,12 +8,15 @@ once below and run with either engine's ``Value`` and ``MLP``. Its points come f
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any, Callable, List, Tuple
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tracegrad.engine import Value
+from tracegrad.engine import Value, grad
 from tracegrad.nn import MLP
 from tracegrad.nn.data import sklearn_moons
 
@@ -126,3 +129,56 @@ def test_whole_notebook_matches_micrograd_side_by_side() -> None:
     check_against(ours, theirs)
     assert first_perfect(ours) == first_perfect(theirs) == NOTEBOOK_FIRST_PERFECT_STEP
     check_published(ours)
+
+
+# --- the GPT-style engines' constructor: Value(data, children, local_grads)
+
+
+class GptStyle:
+    """Custom ops written as the GPT-style minimal engines write them: the node and its local
+    derivatives as numbers, ``Value(data, children, local_grads)``."""
+
+    @staticmethod
+    def log(v: Value) -> Value:
+        return Value(math.log(v.data), (v,), (1 / v.data,))
+
+    @staticmethod
+    def exp(v: Value) -> Value:
+        return Value(math.exp(v.data), (v,), (math.exp(v.data),))
+
+    @staticmethod
+    def mul(a: Value, b: Value) -> Value:
+        return Value(a.data * b.data, (a, b), (b.data, a.data))
+
+
+@given(st.floats(0.1, 10.0), st.floats(-3.0, 3.0))
+def test_custom_ops_given_local_grads_pass_gradients_through(a: float, b: float) -> None:
+    x, y = Value(a), Value(b)
+    out = GptStyle.mul(GptStyle.log(x), GptStyle.exp(y)) * 2.0 + x  # mixed with tracegrad's own ops
+    out.backward()
+    xr, yr = Value(a), Value(b)
+    ref = xr.log() * yr.exp() * 2.0 + xr
+    ref.backward()
+    assert out.data == pytest.approx(ref.data, rel=1e-12)
+    assert x.grad == pytest.approx(xr.grad, rel=1e-12) and y.grad == pytest.approx(yr.grad, rel=1e-12)
+    assert type(x.grad) is float
+
+
+def test_local_grads_nodes_show_their_structure_and_refuse_what_cannot_work() -> None:
+    x = Value(4.0)
+    node = Value(2.0, (x,), (0.25,))
+    assert node.inputs == (x,) and node._children == (x,) and node._local_grads == (0.25,) and node._op == ""
+    assert Value(1.0, (x, x), local_grads=[1, 2])._local_grads == (1.0, 2.0)  # the keyword, numbers as floats
+    assert (x * 3.0)._local_grads == (3.0, 4.0)  # tracegrad's own nodes answer too
+    with pytest.raises(ValueError, match="1 children need 1 local grads, got 2"):
+        Value(1.0, (x,), (1.0, 2.0))
+    with pytest.raises(TypeError, match="each local grad must be a real number, got str"):
+        Value(1.0, (x,), ("a",))
+    from tracegrad import compile
+    from tracegrad.check import gradcheck
+
+    with pytest.raises(TypeError, match=r"Value\(data, children, local_grads\)"):
+        compile(lambda: Value(2.0, (x,), (0.25,)) * 1.0)()
+    (g,) = grad(GptStyle.log(x), [x], create_graph=True)
+    assert g.data == 0.25
+    assert gradcheck(lambda v: GptStyle.log(v), [4.0])

@@ -272,6 +272,7 @@ def test_module_base_has_no_parameters() -> None:
 
 @given(activation=activations, output=activations, x=st.lists(coords, min_size=3, max_size=3),
        seed=st.integers(0, 10_000))
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @example(activation="relu", output="linear", x=[1.0, 2.0, 3.0], seed=0)
 def test_to_torch_gives_the_same_outputs_and_gradients(activation: str, output: str, x: List[float],
                                                        seed: int) -> None:

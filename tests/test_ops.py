@@ -3,6 +3,7 @@ independently of the op table, against central differences, and against PyTorch 
 
 from __future__ import annotations
 
+import decimal
 import math
 from typing import Callable, Dict, List, Tuple
 
@@ -135,6 +136,7 @@ def test_numbers_on_either_side(name: str, x: float) -> None:
     assert _close(data, value(x)) and _close(g, derivative(x))
 
 
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @pytest.mark.parametrize("name", sorted(set(CASES) - {"step"}))  # torch has no differentiable step
 def test_derivative_matches_pytorch(name: str) -> None:
     torch = needs.torch()
@@ -212,3 +214,127 @@ def test_second_derivative_matches_differences_of_first(name: str) -> None:
                 assert math.isclose(got or 0.0, numeric, rel_tol=1e-4, abs_tol=1e-4), (xs, i, j, got, numeric)
 
     check()
+
+
+# --- the edges of the float range: partials stay finite and accurate wherever the true value is
+
+WIDE = st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+WIDE_POSITIVE = st.floats(1e-300, 1e300, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+_D = decimal.Context(prec=60, Emax=10**6, Emin=-(10**6))
+
+
+def _true_partials(name: str, x: float, y: float) -> Tuple[decimal.Decimal, ...]:
+    """The exact partials at the float inputs, in 60-digit decimal arithmetic (no op table)."""
+    dx, dy = _D.create_decimal(x), _D.create_decimal(y)
+    if name == "div":
+        return (_D.divide(1, dy), _D.minus(_D.divide(dx, _D.multiply(dy, dy))))
+    if name == "mul":
+        return (dy, dx)
+    if name == "pow":  # y is the exponent, a parameter
+        return (_D.multiply(dy, _D.power(dx, _D.subtract(dy, 1))),)
+    if name == "vpow":
+        return (_D.multiply(dy, _D.power(dx, _D.subtract(dy, 1))), _D.multiply(_D.power(dx, dy), _D.ln(dx)))
+    if name == "exp":
+        return (_D.exp(dx),)
+    if name == "log":
+        return (_D.divide(1, dx),)
+    if name == "sqrt":
+        return (_D.divide(_D.create_decimal(0.5), _D.sqrt(dx)),)
+    raise AssertionError(name)
+
+
+EDGE_CASES = {
+    # name: (build, inputs) — inputs across the whole float range, where the op is defined
+    "div": (lambda x, y: x / y, (WIDE, WIDE.filter(lambda y: y != 0))),
+    "mul": (lambda x, y: x * y, (WIDE, WIDE)),
+    "pow": (lambda x, n: x ** n, (WIDE_POSITIVE, _floats(-3.0, 3.0))),
+    "vpow": (lambda x, y: x ** y, (WIDE_POSITIVE, _floats(-3.0, 3.0))),
+    "exp": (lambda x, _: x.exp(), (_floats(-700.0, 700.0), st.just(0.0))),
+    "log": (lambda x, _: x.log(), (WIDE_POSITIVE, st.just(0.0))),
+    "sqrt": (lambda x, _: x.sqrt(), (WIDE_POSITIVE, st.just(0.0))),
+}
+NORMAL = decimal.Decimal("2.2250738585072014e-308")
+LARGEST = decimal.Decimal("1.7976931348623157e308")
+
+
+def _representable(d: decimal.Decimal) -> bool:
+    return d == 0 or NORMAL <= abs(d) <= LARGEST
+
+
+def _inputs(name: str, x: float, y: float) -> List[Value]:
+    return [Value(x)] if name in ("exp", "log", "sqrt", "pow") else [Value(x), Value(y)]
+
+
+def _out(name: str, values: List[Value], y: float) -> Value:
+    build = EDGE_CASES[name][0]
+    return build(values[0], y if name == "pow" else (values[1] if len(values) > 1 else None))
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_CASES))
+def test_partials_stay_finite_and_accurate_wherever_the_true_value_is(name: str) -> None:
+    """backward(), grad(create_graph=True) and compiled code alike, against exact arithmetic."""
+    from tracegrad import compile
+
+    @given(*EDGE_CASES[name][1])
+    @example(1e308, 1e155)  # div: y*y overflowed, and ∂/∂y came out 0.0 instead of -0.01
+    @example(1e-200, 1e-200)  # div: y*y underflowed to 0, and backward raised instead of -1e200
+    @example(1e-305, 1e-161)  # div: y*y was subnormal, and ∂/∂y was 1.2% off
+    def check(x: float, y: float) -> None:
+        if (name == "div" and y == 0) or (name in ("log", "sqrt", "pow", "vpow") and x <= 0):
+            return  # the examples above are for div; outside the domain there is no partial
+        try:
+            out = _out(name, _inputs(name, x, y), y)
+        except OverflowError:
+            return  # the result itself is not a float
+        truth = _true_partials(name, x, y)
+        if not math.isfinite(out.data) or not all(_representable(t) for t in truth):
+            return
+        values = _inputs(name, x, y)
+        eager = _out(name, values, y)
+        eager.backward()
+        second = _inputs(name, x, y)
+        with_graph = [g.data for g in grad(_out(name, second, y), second, create_graph=True)]
+        leaves = _inputs(name, x, y)
+        compile(lambda: _out(name, leaves, y))()
+        for way, got in (("backward", [v.grad for v in values]), ("create_graph", with_graph),
+                         ("compiled", [v.grad for v in leaves])):
+            for g, t in zip(got, truth):
+                assert math.isfinite(g) and math.isclose(g, float(t), rel_tol=1e-12, abs_tol=0.0), (way, x, y, g, t)
+
+    check()
+
+
+# --- NaN goes through every op as IEEE arithmetic would
+
+
+@pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if op.arity == 1 and op.param is None))
+def test_nan_goes_through_every_one_input_op(name: str) -> None:
+    x = Value(float("nan"))
+    out = getattr(x, name)() if name != "neg" else -x
+    assert math.isnan(out.data), f"{name}(nan) = {out.data}"
+    out.backward()
+    if name not in ("step", "sign", "neg"):  # step' and sign' are 0 everywhere, neg' is -1
+        assert math.isnan(x.grad), f"{name}'(nan) = {x.grad}"
+
+
+def test_relu_of_nan_is_nan_not_a_hidden_zero() -> None:
+    from tracegrad import compile
+
+    x = Value(float("nan"))
+    y = x.relu()
+    y.backward()
+    assert math.isnan(y.data) and math.isnan(x.grad)
+    assert math.isnan(x.leaky_relu(0.1).data) and math.isnan(abs(x).data)
+    w = Value(float("nan"))
+    f = compile(lambda: w.relu() * 2.0)
+    assert math.isnan(f()) and math.isnan(w.grad)
+
+
+@pytest.mark.parametrize(("build", "inputs"), [
+    (lambda x, y: x ** y, (2.0, float("nan"))), (lambda x, y: x ** y, (float("nan"), 2.0)),
+    (lambda x, y: x / y, (float("nan"), 2.0)), (lambda x, y: (x * y).log(), (float("nan"), 1.0)),
+    (lambda x, y: (x + y).sqrt(), (float("nan"), 1.0)), (lambda x, y: x ** 0.5 * y, (float("nan"), 1.0)),
+    (lambda x, y: (-2.0 + x) ** float("nan") * y, (0.0, 1.0)),
+])
+def test_nan_inputs_give_nan_not_a_domain_error(build: F, inputs: Tuple[float, float]) -> None:
+    assert math.isnan(build(*map(Value, inputs)).data)

@@ -45,6 +45,7 @@ def run_torch(torch: Any, make: Any, xs: List[float], steps: int, schedule: Any 
     return [p.item() for p in params]
 
 
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @given(xs=start, lr=st.floats(0.001, 0.1), momentum=st.floats(0.0, 0.95), wd=st.floats(0.0, 0.1))
 def test_sgd_follows_torch(xs: List[float], lr: float, momentum: float, wd: float) -> None:
     torch = needs.torch()
@@ -53,6 +54,7 @@ def test_sgd_follows_torch(xs: List[float], lr: float, momentum: float, wd: floa
     assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @given(xs=start, lr=st.floats(0.001, 0.2), b1=st.floats(0.0, 0.99), b2=st.floats(0.5, 0.9999),
        wd=st.floats(0.0, 0.1))
 def test_adam_follows_torch(xs: List[float], lr: float, b1: float, b2: float, wd: float) -> None:
@@ -62,6 +64,7 @@ def test_adam_follows_torch(xs: List[float], lr: float, b1: float, b2: float, wd
     assert ours == pytest.approx(theirs, rel=1e-10, abs=1e-12)
 
 
+@pytest.mark.needs("torch")  # skips before hypothesis runs, not inside an example
 @given(xs=start)
 def test_schedule_follows_torch_lambda_lr(xs: List[float]) -> None:
     torch = needs.torch()

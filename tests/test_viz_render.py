@@ -6,12 +6,14 @@ import html
 import importlib
 import os
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tracegrad.engine import Value
+from tracegrad.viz import labels
 from tracegrad.viz.dot import draw
 from tracegrad.viz.render import RendererNotFound, RenderError, available_renderers, find_renderer, render, save
 
@@ -53,19 +55,23 @@ def _unprintable(c: str) -> bool:
     return (ord(c) < 32 and c not in "\n\t") or ord(c) == 127 or c in "\ufffe\uffff"
 
 
+@pytest.mark.needs("any_renderer")  # skips before hypothesis runs, not inside an example
 @settings(max_examples=15)
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=20))
 @example("".join(HOSTILE))
 @example("&lt;")
+@example("\r\n")  # a Windows line end is one line break (seed 16 of the dev profile found it)
 def test_hostile_labels_are_shown_as_text(text: str) -> None:
     chosen = needs.any_renderer()
     x = Value(1.0, label=text)
     svg = render(draw(x * 2.0), "svg", renderer=chosen)
     root = ET.fromstring(svg)  # well-formed: nothing broke out of the text
     assert not list(root.iter(f"{SVG}script"))
-    cleaned = "".join("\ufffd" if _unprintable(c) else c for c in text.replace("\r", "\n"))
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends, as one
+    cleaned = "".join("\ufffd" if _unprintable(c) else c for c in lines)
+    assert labels.shown(text) == labels.clip(cleaned, labels.MAX_NAME)  # shown clipped, whole in the tooltip
     shown = "".join("".join(texts(svg)).split())
-    for line in cleaned.split("\n"):
+    for line in labels.shown(text).split("\n"):
         assert "".join(line.split()) in shown  # Graphviz may collapse runs of spaces in records
 
 
@@ -141,3 +147,27 @@ def test_jupyter_and_pipe_use_whichever_renderer_is_present(monkeypatch: pytest.
     svg = html.unescape(bundle["text/html"]).split("<main", 1)[1].split(">", 1)[1].rsplit("</main>", 1)[0]
     ET.fromstring(svg.encode("utf-8"))
     assert graph.pipe(format="png").startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("label", ["a\ud800b", "\udfff", "L" * 100_000, "é" * 50 + "\ud800", "x\x00y" * 3000])
+def test_any_label_renders_clipped_with_the_full_text_as_a_tooltip(label: str, tmp_path: Any) -> None:
+    """A lone surrogate made the page raise UnicodeEncodeError; 100 KB hit Graphviz's string limit."""
+    from tracegrad.viz import trace
+
+    renderer = needs.any_renderer()
+    x = Value(2.0, label=label)
+    y = (x * 3.0).tanh()
+    source = draw(y).source
+    assert len(source) < 16_384 and "\ud800" not in source and "\udfff" not in source
+    ET.fromstring(render(source, "svg", renderer=renderer).decode("utf-8"))
+    shown = labels.shown(label)
+    assert len(shown) <= labels.MAX_NAME
+    if len(label) > labels.MAX_NAME:
+        assert f'tooltip="{labels.plain(label)}"' in source  # the full text, as much as fits
+    t = trace(y)
+    path = t.save_html(os.path.join(tmp_path, "page.html"), renderer=renderer)
+    with open(path, encoding="utf-8") as handle:  # valid UTF-8 throughout
+        page = handle.read()
+    assert shown.replace("\x00", "")[:10] in page or "\ufffd" in page
+    assert shown in t.table()
+    t.save_frames(os.path.join(tmp_path, "frames"), renderer=renderer)

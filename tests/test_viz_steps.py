@@ -199,6 +199,7 @@ def test_nodes_never_move_between_frames(renderer) -> None:  # type: ignore[no-u
         assert shapes(frame.svg) == first
 
 
+@pytest.mark.needs("any_renderer")  # skips before hypothesis runs, not inside an example
 @settings(max_examples=5)
 @given(expressions(n_inputs=2, max_leaves=6))
 def test_nodes_never_move_on_generated_graphs(e: Expression) -> None:
@@ -236,6 +237,7 @@ def test_save_frames(tmp_path: os.PathLike, renderer) -> None:  # type: ignore[n
         t.save_frames(tmp_path, "gif", renderer=renderer)
 
 
+@pytest.mark.needs("any_renderer")  # skips before hypothesis runs, not inside an example
 @given(st.text(max_size=12))
 @settings(max_examples=10)
 def test_frames_of_any_label_are_well_formed(label: str) -> None:
@@ -244,3 +246,34 @@ def test_frames_of_any_label_are_well_formed(label: str) -> None:
     made = trace((x * x).tanh()).frames()
     for frame in made:
         ET.fromstring(frame.svg)
+
+
+def test_a_failed_set_of_frames_leaves_none_behind(tmp_path: os.PathLike, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    from tracegrad.viz import frames as frames_module
+
+    renderer = needs.any_renderer()
+    t = trace((Value(2.0, label="x") * Value(-3.0, label="w")).tanh())
+    real_write = frames_module.write_atomic
+    written: List[str] = []
+
+    def fills_the_disk(path: str, data: object) -> str:
+        if len(written) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(path)
+        return real_write(path, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(frames_module, "write_atomic", fills_the_disk)
+    folder = os.path.join(tmp_path, "frames")
+    with pytest.raises(OSError, match="No space left on device") as caught:
+        t.save_frames(folder, renderer=renderer)
+    assert caught.value.filename == folder  # the user's folder, not a temporary one
+    assert os.listdir(tmp_path) == []  # no frames, no temporary folder
+    monkeypatch.undo()
+    first = t.save_frames(folder, renderer=renderer)
+    written.clear()
+    monkeypatch.setattr(frames_module, "write_atomic", fills_the_disk)
+    with pytest.raises(OSError):
+        t.save_frames(folder, renderer=renderer)
+    assert sorted(os.listdir(folder)) == sorted(os.path.basename(p) for p in first)  # the earlier set, whole

@@ -154,7 +154,7 @@ def _check_second_order(
     except (TypeError, AttributeError) as exc:
         raise OpCheckError(
             f"{op.name}: its partials cannot be evaluated on Values ({exc}), so create_graph=True "
-            "cannot differentiate them again; write them with tracegrad.ops.exp/log/sin/... or pass "
+            "cannot differentiate them again; write them with tracegrad.engine.generic's exp/log/sin/... or pass "
             "second_order=False"
         ) from exc
 
@@ -169,6 +169,13 @@ def _check_second_order(
             seconds = [0.0] * len(xs)
         for i, analytic in enumerate(seconds):
             numeric = _central(first_partials, xs, i, rel_step)[j]
+            if not _close(analytic, numeric, atol, rtol) and not isinstance(first, Value):
+                raise OpCheckError(
+                    f"{op.name}: its partials cannot be evaluated on Values: ∂out/∂{names[j]} gives a plain "
+                    f"number for Value inputs (math.cos(x) or float(x) reads a Value's data and leaves the "
+                    "graph), so create_graph=True cannot differentiate it again; write it with "
+                    "tracegrad.engine.generic's exp/log/sin/... or pass second_order=False"
+                )
             if not _close(analytic, numeric, atol, rtol):
                 raise OpCheckError(
                     f"{op.name}: the second derivative ∂²out/∂{names[j]}∂{names[i]} through create_graph is "

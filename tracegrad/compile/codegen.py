@@ -15,6 +15,7 @@ from operator import mul
 from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple
 
 from ..engine import OPS, Op, Value, topological_order
+from ..engine.compat import GIVEN
 from ..engine.value import run_forward
 
 # A fused node's backward: with math.sumprod (Python 3.12+) whole tuples at a time in C
@@ -35,8 +36,9 @@ class Program:
 
 # Forward expressions and local partials of the built-in ops, as code over floats. Each is the
 # float arithmetic of the op's own forward and grads functions, written out so that the
-# generated code gives the same numbers as the eager engine; other ops call those functions
-# (with their domain check: log has no template, as math.log(nan) is nan where log raises).
+# generated code gives the same numbers as the eager engine and raises where it raises (the math
+# functions raise exactly where these ops' domain checks refuse: a test runs every op on the
+# special values, inf, nan, -0.0, 1e308, ..., both ways); other ops call those functions.
 # {a}, {b}: the inputs; {o}: the output; {p}: the parameter; {g}: the upstream gradient.
 _FORWARD: Dict[str, str] = {
     "add": "{a} + {b}",
@@ -50,20 +52,20 @@ _FORWARD: Dict[str, str] = {
     "tanh": "_tanh({a})",
     "sin": "_sin({a})",
     "cos": "_cos({a})",
-    "relu": "{a} if {a} > 0 else 0.0",
+    "relu": "0.0 if {a} <= 0 else {a}",  # NaN goes through, as in the op's forward
 }
 _CONTRIBUTIONS: Dict[str, Tuple[str, ...]] = {
     "add": ("{g}", "{g}"),
     "sub": ("{g}", "-{g}"),
     "mul": ("{b} * {g}", "{a} * {g}"),
-    "div": ("(1.0 / {b}) * {g}", "(-{a} / ({b} * {b})) * {g}"),
+    "div": ("(1.0 / {b}) * {g}", "(-{o} / {b}) * {g}"),
     "neg": ("-{g}",),
     "exp": ("{o} * {g}",),
     "log": ("(1.0 / {a}) * {g}",),
     "sqrt": ("(0.5 / {o}) * {g}",),
     "tanh": ("(1.0 - {o} * {o}) * {g}",),
     "sigmoid": ("({o} * (1.0 - {o})) * {g}",),
-    "relu": ("({g} if {a} > 0 else 0.0 * {g})",),
+    "relu": ("({g} if {a} > 0 else 0.0 * {g} if {a} <= 0 else {a} * {g})",),  # step(x) * g; NaN at NaN
     "sin": ("_cos({a}) * {g}",),
     "cos": ("(-_sin({a})) * {g}",),
 }
@@ -156,7 +158,7 @@ class Writer:
         if template is not None:
             a = self.name[inputs[0]]
             b = self.name[inputs[1]] if len(inputs) > 1 else ""
-            lines.append(f"    {name} = " + template.format(a=a, b=b, p=repr(node.param)))
+            lines.append(f"    {name} = " + template.format(a=a, b=b, p=self._constant(node.param)))
         elif op is OPS["linear"]:
             n = len(inputs) // 2
             terms = [f"{self.name[w]} * {self.name[x]}" for w, x in zip(inputs[:n], inputs[n : 2 * n])]
@@ -165,13 +167,22 @@ class Writer:
             lines.extend(self._chain(name, self.name[inputs[0]], [self.name[x] for x in inputs[1:]]))
         else:
             if op.forward is None:
+                made = "local_grads" if op is GIVEN else repr(op.symbol)
                 raise TypeError(
-                    f"compile: the graph holds a node made with Value(data, children, {op.symbol!r}),"
+                    f"compile: the graph holds a node made with Value(data, children, {made}),"
                     " which has no forward rule to replay"
                 )
             fwd = self._function((op, "forward"), lambda: _checked_forward(op), f"_{op.name}")
             lines.append(f"    {name} = {fwd}({self._args(node)})")
         return lines
+
+    def _constant(self, x: Any) -> str:
+        """An op's parameter as code: ``2`` or ``0.5`` where its repr is a literal that reads back
+        as the same number, else a name bound to it (``nan``, ``inf`` and any other type)."""
+        if x.__class__ is int or (x.__class__ is float and isfinite(x)):
+            return repr(x)
+        key = ("constant", x.__class__, x.hex() if x.__class__ is float else repr(x))
+        return self._function(key, lambda: x, "_k")
 
     @staticmethod
     def _chain(name: str, first: str, terms: List[str], width: int = 64) -> List[str]:
@@ -185,7 +196,7 @@ class Writer:
     def _args(self, node: Value) -> str:
         args = [self.name[i] for i in node.inputs]
         if node.op is not None and node.op.arity != 2 and node.param is not None:
-            args.append(repr(node.param))
+            args.append(self._constant(node.param))
         return ", ".join(args)
 
     def _grad(self, node: Value) -> str:
@@ -286,7 +297,7 @@ class Writer:
                 yield inp, t.format(a=a, b=b, o=o, g=g)
         elif op is OPS["pow"]:
             n: Any = node.param
-            local = "0.0" if n == 0 else f"({n!r} * {self.name[inputs[0]]} ** {n - 1!r})"
+            local = "0.0" if n == 0 else f"({self._constant(n)} * {self.name[inputs[0]]} ** {self._constant(n - 1)})"
             yield inputs[0], f"{local} * {g}"
         elif op is OPS["linear"]:
             n = len(inputs) // 2

@@ -32,9 +32,14 @@ def forward_backward(X, P):
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, overload
+import inspect
+import math
+import numbers
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 from ..engine import Value, mode_context
+from ..engine.generic import to_float
+from ..engine.number import data_of
 from .codegen import Program, Writer
 
 __all__ = ["Compiled", "compile"]
@@ -83,7 +88,9 @@ def compile(fn: Optional[Callable[..., Value]] = None, *, static_argnums: Sequen
         fn: the computation, from numbers and nested lists/tuples of numbers to a Value.
         static_argnums: positions of arguments passed to ``fn`` as they are, not as Values
             (labels for a loss that takes numbers, a flag): they are part of the trace, so a
-            call with a different (hashable) value there is traced anew.
+            call with a different (hashable) value there is traced anew (``0.0`` and ``-0.0``
+            are different values, and every NaN the same one). Negative positions count from
+            the end of ``fn``'s parameters.
 
     Also a decorator: ``@compile`` or ``@compile(static_argnums=[1])``.
 
@@ -103,7 +110,7 @@ class Compiled:
         if not callable(fn):
             raise TypeError(f"compile: expected a function returning a Value, got {type(fn).__name__} {fn!r}")
         self.fn = fn
-        self.static_argnums = frozenset(static_argnums)
+        self.static_argnums = _static_positions(fn, static_argnums)
         self._programs: Dict[Spec, Program] = {}
         self._latest: Optional[Program] = None
 
@@ -112,7 +119,7 @@ class Compiled:
         flat: List[float] = []
         program = self._program(args, flat)
         try:
-            out, grads = program.forward_backward(flat, [v.data for v in program.leaves])
+            out, grads = program.forward_backward(flat, list(map(data_of, program.leaves)))
         except (ArithmeticError, ValueError):
             return self._eager(args, backward=True)
         for leaf, g in zip(program.leaves, grads):
@@ -124,7 +131,7 @@ class Compiled:
         flat: List[float] = []
         program = self._program(args, flat)
         try:
-            return program.forward(flat, [v.data for v in program.leaves])  # type: ignore[no-any-return]
+            return program.forward(flat, list(map(data_of, program.leaves)))  # type: ignore[no-any-return]
         except (ArithmeticError, ValueError):
             return self._eager(args, backward=False)
 
@@ -188,20 +195,56 @@ def _flatten(obj: Any, flat: List[float]) -> Spec:
     if isinstance(obj, (list, tuple)):
         return (tuple if isinstance(obj, tuple) else list, tuple([_flatten(x, flat) for x in obj]))
     if isinstance(obj, Value):
-        flat.append(obj.data)
-        return None
-    if isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        flat.append(float(obj))
-        return None
-    raise TypeError(
-        f"compile: arguments must be numbers or lists/tuples of them, got {type(obj).__name__} {obj!r}"
-    )
+        raise TypeError(
+            f"compile: an argument is a Value ({obj!r}); pass numbers (its .data). The compiled "
+            "function gives gradients to the Values fn uses without receiving them (a model's "
+            "parameters); to differentiate with respect to a Value, let fn use it that way"
+        )
+    try:
+        flat.append(to_float(obj))  # what Value() takes: bool, int, Fraction, NumPy scalars, ...
+    except TypeError:
+        raise TypeError(
+            f"compile: arguments must be numbers or lists/tuples of them, got {type(obj).__name__} {obj!r}"
+        ) from None
+    return None
+
+
+def _static_positions(fn: Callable[..., Any], static_argnums: Union[int, Sequence[int]]) -> FrozenSet[int]:
+    """The static positions as indexes from 0, checked against ``fn``'s parameters."""
+    nums = [static_argnums] if isinstance(static_argnums, int) else list(static_argnums)
+    for i in nums:
+        if not isinstance(i, int) or isinstance(i, bool):
+            raise TypeError(f"compile: static_argnums must be ints, got {type(i).__name__} {i!r}")
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # a builtin without a signature
+        params = []
+    varargs = not params or any(p.kind is p.VAR_POSITIONAL for p in params)
+    count = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    result = set()
+    for i in nums:
+        if varargs and i < 0:
+            raise ValueError(
+                f"compile: static_argnums={i} counts from the end of fn's parameters, but fn takes any "
+                "number of arguments (*args); give positions counted from 0"
+            )
+        if not varargs and not -count <= i < count:
+            raise ValueError(f"compile: static_argnums={i}, but fn takes {count} positional argument(s)")
+        result.add(i % count if i < 0 else i)
+    return frozenset(result)
 
 
 def _frozen(obj: Any) -> Any:
-    """A hashable stand-in for a static argument (lists become tuples)."""
+    """A hashable stand-in for a static argument (lists become tuples). Numbers that compare
+    equal but compute differently get different keys (``0.0`` and ``-0.0``), and NaN, which is
+    not equal to itself, one key (else every call with it would trace anew)."""
     if isinstance(obj, (list, tuple)):
         return (type(obj), tuple(_frozen(x) for x in obj))
+    if isinstance(obj, numbers.Real) and not isinstance(obj, numbers.Integral):
+        if obj != obj:
+            return (type(obj), "nan")
+        if obj == 0:
+            return (type(obj), "zero", math.copysign(1.0, float(obj)))
     try:
         hash(obj)
     except TypeError:

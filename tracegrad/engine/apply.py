@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+from .generic import to_param
 from .ops import OPS, VARIADIC, Op
 from .value import Value, ValueLike, record, run_forward
 
@@ -28,6 +29,8 @@ def apply(op: Op, *inputs: ValueLike, param: Optional[float] = None) -> Value:
     if (op.param is None) != (param is None):
         need = f"its parameter {op.param!r}" if op.param else "no parameter"
         raise TypeError(f"{op.name}: takes {need}, got param={param!r}")
+    if param is not None:
+        param = to_param(param, f"{op.name}: param")
     out = run_forward(op, data + ([param] if param is not None else []))
     if op.arity == 2:
         return record(op, out, values[0], values[1])
@@ -61,10 +64,10 @@ def _values_and_data(items: Iterable[ValueLike]) -> Tuple[Tuple[Value, ...], Lis
     """The items as Values (numbers lifted) and their data, for apply and the fused ops (whose
     hot path this is: it reads the data and checks the types in one pass when all are Values)."""
     values = tuple(items)
-    data = [v.data for v in values if v.__class__ is Value]  # type: ignore[union-attr]
+    data = [v._data for v in values if v.__class__ is Value]  # type: ignore[union-attr]
     if len(data) != len(values):  # numbers among them (or subclasses of Value): the slow way
         values = tuple(map(as_value, values))
-        data = [v.data for v in values]  # type: ignore[union-attr]
+        data = [v._data for v in values]  # type: ignore[union-attr]
     return values, data  # type: ignore[return-value]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Sequence, Union, cast
 
-from .errors import DerivativeError
+from .errors import DerivativeError, error_class
 from .generic import to_float
 from .modes import current_mode, mode_or_none
 from .ops import Op, describe_args
@@ -103,8 +103,8 @@ def backward_steps(root: Value, gradient: float = 1.0, *, create_graph: bool = F
             args: List[Any] = list(inputs)
             out: Any = node
         else:
-            args = [v.data for v in inputs]
-            out = node.data
+            args = [v._data for v in inputs]
+            out = node._data
         if op.arity != 2 and node._b is not None:
             args.append(node._b)
         try:
@@ -166,15 +166,15 @@ def backward(root: Value, gradient: float = 1.0) -> None:
             arity = op.arity
             if arity == 2:
                 b = node._b
-                da, db = op.grads(a.data, b.data, node.data)
+                da, db = op.grads(a._data, b._data, node._data)
                 a.grad += da * g
                 b.grad += db * g
             elif arity == 1:
                 p = node._b
-                (da,) = op.grads(a.data, node.data) if p is None else op.grads(a.data, p, node.data)
+                (da,) = op.grads(a._data, node._data) if p is None else op.grads(a._data, p, node._data)
                 a.grad += da * g
             else:
-                for inp, local in zip(a, op.grads(*_args(node, a), node.data)):
+                for inp, local in zip(a, op.grads(*_args(node, a), node._data)):
                     inp.grad += local * g
     except (ArithmeticError, ValueError) as exc:
         for leaf, before in zip(leaves, saved):
@@ -254,7 +254,7 @@ def grad(
 
 def _args(node: Value, a: Any) -> List[Any]:
     """The arguments of a variadic node's op functions: its inputs' data, then its parameter."""
-    args = [v.data for v in a]
+    args = [v._data for v in a]
     if node._b is not None:
         args.append(node._b)
     return args
@@ -262,5 +262,6 @@ def _args(node: Value, a: Any) -> List[Any]:
 
 def _derivative_error(node: Value, exc: BaseException) -> DerivativeError:
     op = cast(Op, node.op)
-    args = [v.data for v in node.inputs] + ([node._b] if op.arity == 1 and node._b is not None else [])
-    return DerivativeError(f"{op.name}: local derivative undefined at {describe_args(op, args)} ({exc})")
+    args = [v._data for v in node.inputs] + ([node._b] if op.arity == 1 and node._b is not None else [])
+    kind = error_class(DerivativeError, exc)  # also a ZeroDivisionError or OverflowError where exc is one
+    return kind(f"{op.name}: local derivative undefined at {describe_args(op, args)} ({exc})")  # type: ignore[return-value]

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Union
 
 from .apply import apply
 from .expr import ExpressionError, evaluate, free_names
-from .generic import FORMULA_FUNCTIONS
+from .generic import FORMULA_FUNCTIONS, to_float
 from .ops import ANYWHERE, Domain, Op, register_op
 from .value import Value, ValueLike
 
@@ -85,7 +85,7 @@ def define_op(
     rules = tuple(partials)
 
     def grads(*args: Any) -> Tuple[Any, ...]:
-        return tuple(rule(*args) for rule in rules)
+        return tuple(_number(rule(*args)) for rule in rules)
 
     predicates = [(names[i], text) for i, text in enumerate(entries) if isinstance(text, str)]
     for _, text in predicates:
@@ -100,6 +100,12 @@ def define_op(
     if register:
         register_op(op)
     return op
+
+
+def _number(g: Any) -> Any:
+    """A partial's result as the engine keeps it: a Value (under create_graph), else a plain float
+    (a NumPy scalar or an int from your partial would otherwise leak into ``.grad``)."""
+    return g if g.__class__ is float or isinstance(g, Value) else to_float(g, "a partial's result")
 
 
 def _predicate_check(

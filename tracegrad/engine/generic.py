@@ -48,25 +48,32 @@ def real_part(x: Number) -> float:
     return float(x.data)
 
 
+# The piecewise functions below compare the real part with 0. NaN is neither above nor below
+# 0, so each returns NaN for it: a NaN goes through them as through IEEE arithmetic, never
+# turned into a 0 or 1 that hides it.
+
+
 def step(x: Number) -> Number:
-    """Heaviside step, 1.0 if x > 0 else 0.0; a Value gives a ``step`` node (derivative 0)."""
+    """Heaviside step, 1.0 if x > 0 else 0.0 (NaN for NaN); a Value gives a ``step`` node."""
     if isinstance(x, (float, int, complex)):
-        return 1.0 if real_part(x) > 0 else 0.0
+        r = real_part(x)
+        return 1.0 if r > 0 else (0.0 if r <= 0 else math.nan)
     return x.step()
 
 
 def sign(x: Number) -> Number:
-    """-1.0, 0.0 or 1.0; a Value gives a ``sign`` node (derivative 0)."""
+    """-1.0, 0.0 or 1.0 (NaN for NaN); a Value gives a ``sign`` node (derivative 0)."""
     if isinstance(x, (float, int, complex)):
         r = real_part(x)
-        return 1.0 if r > 0 else (-1.0 if r < 0 else 0.0)
+        return 1.0 if r > 0 else (-1.0 if r < 0 else (0.0 if r == 0 else math.nan))
     return x.sign()
 
 
 def where_positive(x: Number, a: float, b: float) -> Number:
-    """``a if x > 0 else b``; for a Value, the same as a differentiable-safe expression."""
+    """``a if x > 0 else b`` (NaN for NaN); for a Value, the same as a differentiable expression."""
     if isinstance(x, (float, int, complex)):
-        return a if real_part(x) > 0 else b
+        r = real_part(x)
+        return a if r > 0 else (b if r <= 0 else math.nan)
     return x.step() * (a - b) + b
 
 
@@ -84,8 +91,9 @@ FORMULA_FUNCTIONS: Dict[str, Callable[[Number], Number]] = {
 """The functions a formula text may call."""
 
 
-def to_float(data: Any) -> float:
-    """``data`` as a float, or a TypeError naming it (a Value's data is always a float)."""
+def to_float(data: Any, what: str = "Value: data") -> float:
+    """``data`` as a plain Python float, or a TypeError naming it (a Value's data, every
+    gradient and every op parameter is one, whatever number type it came in as)."""
     if isinstance(data, numbers.Real) or (
         hasattr(data, "__float__") and not isinstance(data, (str, bytes, numbers.Complex))
     ):
@@ -93,4 +101,18 @@ def to_float(data: Any) -> float:
             return float(data)
         except (TypeError, ValueError):
             pass
-    raise TypeError(f"Value: data must be a real number, got {type(data).__name__} {data!r}")
+    raise TypeError(f"{what} must be a real number, got {type(data).__name__} {_clip(repr(data))}")
+
+
+def to_param(n: Any, what: str = "parameter") -> Any:
+    """An op's numeric parameter as a plain ``int`` (for integers, so ``x ** 2`` stays exact and
+    reads ``**2``) or ``float`` (numpy scalars, ``Fraction``, ...)."""
+    if n.__class__ is int or n.__class__ is float:
+        return n
+    if isinstance(n, numbers.Integral):
+        return int(n)
+    return to_float(n, what)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -21,6 +21,9 @@ Conventions for a fixed-arity op with inputs ``x`` (and ``y``) and output ``out`
 
 Derivatives at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``, ``step'(x) = 0``,
 ``leaky_relu'(0) = slope``.
+
+NaN and infinite inputs go through as IEEE arithmetic (and ``math``) would: ``relu(nan)`` is
+nan, ``exp(inf)`` is inf; checks refuse finite inputs only (``log(-2)``, ``exp(1000)``).
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ import math
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import add, mul
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
-from .errors import DomainError
+from .errors import DomainError, error_class
 from .generic import Number, cos, exp, log, real_part, sign, sin, sqrt, step, tanh, where_positive
 
 VARIADIC = -1
@@ -69,8 +72,11 @@ class Op:
         domain: one :class:`Domain` per input, where tests sample it.
         param: name of the numeric parameter (``"n"``, ``"slope"``), or None.
         param_domain: where tests sample the parameter.
-        check: called with the same arguments as ``forward`` before it; returns an error text
-            naming what is wrong (e.g. ``"input must be > 0"``) or None if the inputs are valid.
+        check: called with the same arguments as ``forward`` before it; returns None if the
+            inputs are valid, else an error text naming what is wrong (``"input must be > 0"``),
+            or an exception of Python's own type for it (``ZeroDivisionError("division by
+            zero")``), which the :class:`DomainError` raised then also is. A NaN input is
+            valid wherever the forward gives NaN for it, as IEEE arithmetic does.
         doc: one line for the reader, including the derivative's convention at kinks.
         kinks: where the derivative jumps, as ``(at, left, right)``: the input and the one-sided
             derivatives there (numbers, or the parameter's name); gradient checking reads them.
@@ -85,7 +91,7 @@ class Op:
     domain: Tuple[Domain, ...] = ()
     param: Optional[str] = None
     param_domain: Optional[Domain] = None
-    check: Optional[Callable[..., Optional[str]]] = None
+    check: Optional[Callable[..., Union[str, ArithmeticError, None]]] = None
     doc: str = ""
     input_names: Tuple[str, ...] = field(default=())
     kinks: Tuple[Tuple[float, Any, Any], ...] = ()
@@ -105,9 +111,11 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
-    def fail(self, args: Sequence[Any], reason: str) -> DomainError:
-        """The error for inputs ``args`` outside this op's domain, naming the op and values."""
-        return DomainError(f"{self.name}: {reason}, got {describe_args(self, args)}")
+    def fail(self, args: Sequence[Any], reason: Union[str, BaseException]) -> DomainError:
+        """The error for inputs ``args`` outside this op's domain, naming the op and values;
+        a reason of Python's own type (``ZeroDivisionError``) makes it that type too."""
+        cause = reason if isinstance(reason, BaseException) else None
+        return error_class(DomainError, cause)(f"{self.name}: {reason}, got {describe_args(self, args)}")
 
 
 def describe_args(op: Op, args: Sequence[Any]) -> str:
@@ -133,10 +141,10 @@ def _pow_forward(x: Number, n: Number) -> Number:
     return math.pow(x, n)
 
 
-def _pow_check(x: float, n: float) -> Optional[str]:
+def _pow_check(x: float, n: float) -> Union[str, ArithmeticError, None]:
     if x == 0 and n < 0:
-        return "0 cannot be raised to a negative power"
-    if x < 0 and not float(n).is_integer():
+        return ZeroDivisionError("0 cannot be raised to a negative power")
+    if -math.inf < x < 0 and n.__class__ is not int and math.isfinite(n) and not float(n).is_integer():
         return "a negative base needs an integer exponent"
     return None
 
@@ -148,13 +156,15 @@ def _pow_grads(x: Number, n: float, out: Number) -> Tuple[Number]:
 
 
 def _vpow_check(x: float, y: float) -> Optional[str]:
-    if not x > 0:
+    if x <= 0:
         return "base must be > 0 when the exponent is a Value (∂/∂exponent is out * log(base))"
     return None
 
 
-def _exp_check(x: float) -> Optional[str]:
-    return "input too large, exp overflows a float (max ~709.78)" if x > 709.782712893384 else None
+def _exp_check(x: float) -> Optional[OverflowError]:
+    if 709.782712893384 < x < math.inf:
+        return OverflowError("input too large, exp overflows a float (max ~709.78)")
+    return None
 
 
 def _sigmoid(x: Number) -> Number:
@@ -166,7 +176,7 @@ def _sigmoid(x: Number) -> Number:
 
 
 def _relu(x: Number) -> Number:
-    return x if real_part(x) > 0 else 0.0
+    return 0.0 if real_part(x) <= 0 else x  # NaN goes through
 
 
 def _leaky_relu(x: Number, slope: float) -> Number:
@@ -177,8 +187,8 @@ def _abs(x: Number) -> Number:
     return -x if real_part(x) < 0 else x
 
 
-def _div_check(x: float, y: float) -> Optional[str]:
-    return "division by zero" if y == 0 else None
+def _div_check(x: float, y: float) -> Optional[ZeroDivisionError]:
+    return ZeroDivisionError("division by zero") if y == 0 else None
 
 
 def _sqrt_check(x: float) -> Optional[str]:
@@ -186,14 +196,14 @@ def _sqrt_check(x: float) -> Optional[str]:
 
 
 def _log_check(x: float) -> Optional[str]:
-    return "input must be > 0" if not x > 0 else None
+    return "input must be > 0" if x <= 0 else None
 
 
-def _overflow_pow(x: float, n: float) -> Optional[str]:
+def _overflow_pow(x: float, n: float) -> Optional[OverflowError]:
     try:
         math.pow(x, n)
     except OverflowError:
-        return "result overflows a float"
+        return OverflowError("result overflows a float")
     return None
 
 
@@ -208,8 +218,9 @@ BUILTIN_OPS: Tuple[Op, ...] = (
        doc="x - y"),
     Op("mul", "*", 2, lambda x, y: x * y, lambda x, y, out: (y, x), ("y", "x"),
        doc="x * y"),
-    Op("div", "/", 2, lambda x, y: x / y, lambda x, y, out: (1.0 / y, -x / (y * y)),
-       ("1 / y", "-x / y**2"), (ANYWHERE, _DIVISOR),
+    # ∂/∂y = -x/y² as -out/y: finite wherever the true value is (y*y under- or overflows)
+    Op("div", "/", 2, lambda x, y: x / y, lambda x, y, out: (1.0 / y, -out / y),
+       ("1 / y", "-out / y"), (ANYWHERE, _DIVISOR),
        check=_div_check, doc="x / y; y must not be 0"),
     Op("neg", "-", 1, lambda x: -x, lambda x, out: (-1.0,), ("-1",), doc="-x"),
     Op("pow", "**", 1, _pow_forward, _pow_grads, ("n * x**(n - 1)",), (POSITIVE,),
@@ -230,7 +241,7 @@ BUILTIN_OPS: Tuple[Op, ...] = (
     Op("sigmoid", "σ", 1, _sigmoid, lambda x, out: (out * (1.0 - out),), ("out * (1 - out)",),
        doc="logistic sigmoid 1 / (1 + e**-x), computed without overflow"),
     Op("relu", "relu", 1, _relu, lambda x, out: (step(x),), ("step(x)",), (AWAY_FROM_ZERO,),
-       doc="max(0, x); relu'(0) = 0", kinks=((0.0, 0.0, 1.0),)),
+       doc="max(0, x); relu'(0) = 0; relu(nan) is nan", kinks=((0.0, 0.0, 1.0),)),
     Op("leaky_relu", "leaky_relu", 1, _leaky_relu,
        lambda x, slope, out: (where_positive(x, 1.0, slope),), ("1 if x > 0 else slope",),
        (AWAY_FROM_ZERO,), param="slope", param_domain=_SLOPE, kinks=((0.0, "slope", 1.0),),
@@ -283,20 +294,6 @@ STOP_MAX = Op("stop_max", "max", VARIADIC, lambda *xs: max(map(real_part, xs)), 
 """Not in :data:`OPS`: its partials are 0 by design, not its forward's derivative (which the
 strategies and ``verify_op`` check every op of OPS for). The forward returns a real number even
 for complex inputs, so the complex step sees the constant that backward does."""
-
-
-_OPAQUE: Dict[str, Op] = {}
-
-
-def opaque_op(symbol: str) -> Op:
-    """An op for nodes built with micrograd's constructor: no rule, so gradients stop there."""
-    if symbol not in _OPAQUE:
-        _OPAQUE[symbol] = Op(
-            symbol or "opaque", symbol, VARIADIC, forward=None,  # type: ignore[arg-type]
-            grads=lambda *args: (0.0,) * (len(args) - 1), formulas=(),
-            doc="a node made with Value(data, children, op): it has no derivative rule",
-        )
-    return _OPAQUE[symbol]
 
 
 def register_op(op: Op) -> Op:

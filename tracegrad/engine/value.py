@@ -11,10 +11,12 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence, Tuple, Union
 
-from .compat import MicrogradNames
-from .generic import to_float
+from .compat import MicrogradNames, made_elsewhere
+from .errors import TracegradError
+from .generic import to_float, to_param
 from .modes import mode_or_none
-from .ops import OPS, Op, opaque_op
+from .number import NumberLike, checked_data
+from .ops import OPS, Op
 
 if TYPE_CHECKING:
     from .autodiff import Step
@@ -26,7 +28,7 @@ _ADD, _SUB, _MUL, _DIV, _NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], O
 _POW, _VPOW = OPS["pow"], OPS["vpow"]
 
 
-class Value(MicrogradNames):
+class Value(NumberLike, MicrogradNames):
     """A scalar in the computation graph: its data, its gradient, and how it was computed.
 
     >>> x = Value(2.0, label="x")
@@ -36,41 +38,41 @@ class Value(MicrogradNames):
     0.005364
 
     Attributes:
-        data: the float this node holds.
+        data: the float this node holds (assigning anything but a real number raises TypeError).
         grad: ∂root/∂self after ``root.backward()``; 0.0 before.
         op: the :class:`~tracegrad.ops.Op` that computed it, or None for a leaf.
         label: a name to show in pictures and errors.
 
-    ``Value(data, _children, _op)``, micrograd's positional form, is accepted too: such a node
-    shows its children but has no derivative rule.
+    It reads as a number (``float(v)``, ``f"{v:.4f}"``, ``round(v, 3)``, ``v > 0``, ``sorted``),
+    but only operators and ops are differentiable; ``==`` is identity and ``bool(v)`` always True
+    (:mod:`~tracegrad.engine.number`). micrograd's ``Value(data, _children, _op)`` and the
+    GPT-style ``Value(data, children, local_grads)`` are accepted too (:mod:`~tracegrad.engine.compat`).
     """
 
-    __slots__ = ("__weakref__", "_a", "_b", "data", "grad", "label", "op")
+    __slots__ = ("__weakref__", "_a", "_b", "_data", "grad", "label", "op")
     # _a, _b: a unary op's input and its numeric parameter (or None); a binary op's two inputs;
     # a variadic op's tuple of inputs and its parameter. Slots, not a tuple, so that a node is a
-    # single object for the garbage collector to track.
+    # single object for the garbage collector to track. _data: the number, read and written by
+    # the engine directly; users' ``data`` is the same slot with assignment checked.
 
-    data: float
+    _data: float
     grad: Any
     op: Optional[Op]
     label: str
     _a: Any
     _b: Any
 
-    def __init__(self, data: Any, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
-        self.data = data if data.__class__ is float else to_float(data)
+    def __init__(self, data: Any, _children: Iterable[Value] = (), _op: Union[str, Sequence[float]] = "",
+                 label: str = "", *, local_grads: Optional[Sequence[float]] = None) -> None:
+        self._data = data if data.__class__ is float else checked_data(data)
         self.grad = 0.0
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
         self.label = label
-        children = tuple(_children)
-        if children:
-            for c in children:
-                if not isinstance(c, Value):
-                    raise TypeError(f"Value: children must be Values, got {type(c).__name__} {c!r}")
-            self.op, self._a, self._b = opaque_op(_op), children, None
-        else:
+        if _children == () and local_grads is None:
             self.op = self._a = self._b = None
+        else:
+            self.op, self._a, self._b = made_elsewhere(_children, _op, local_grads, Value)
 
     # --- structure
 
@@ -87,13 +89,13 @@ class Value(MicrogradNames):
         return tuple(self._a)
 
     @property
-    def param(self) -> Optional[float]:
+    def param(self) -> Any:
         """The op's numeric parameter (the 3 of ``x ** 3``), or None."""
         op = self.op
         return None if op is None or op.arity == 2 else self._b
 
     def __repr__(self) -> str:
-        return f"Value(data={self.data}, grad={self.grad})"
+        return f"Value(data={self._data}, grad={self.grad})"
 
     # --- arithmetic (each line names the op; the rules are in the op table)
 
@@ -102,7 +104,7 @@ class Value(MicrogradNames):
             other = _lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        return record(_ADD, self.data + other.data, self, other)  # type: ignore[union-attr]
+        return record(_ADD, self._data + other._data, self, other)  # type: ignore[union-attr]
 
     def __radd__(self, other: Number) -> Value:  # other + self
         lifted = _lift(other)
@@ -113,7 +115,7 @@ class Value(MicrogradNames):
             other = _lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        return record(_SUB, self.data - other.data, self, other)  # type: ignore[union-attr]
+        return record(_SUB, self._data - other._data, self, other)  # type: ignore[union-attr]
 
     def __rsub__(self, other: Number) -> Value:  # other - self
         lifted = _lift(other)
@@ -124,7 +126,7 @@ class Value(MicrogradNames):
             other = _lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        return record(_MUL, self.data * other.data, self, other)  # type: ignore[union-attr]
+        return record(_MUL, self._data * other._data, self, other)  # type: ignore[union-attr]
 
     def __rmul__(self, other: Number) -> Value:  # other * self
         lifted = _lift(other)
@@ -132,16 +134,14 @@ class Value(MicrogradNames):
 
     def __truediv__(self, other: ValueLike) -> Value:
         lifted = _lift(other)
-        if lifted is NotImplemented:
-            return NotImplemented
-        return _binary(_DIV, self, lifted)
+        return NotImplemented if lifted is NotImplemented else _binary(_DIV, self, lifted)
 
     def __rtruediv__(self, other: Number) -> Value:  # other / self
         lifted = _lift(other)
         return NotImplemented if lifted is NotImplemented else _binary(_DIV, lifted, self)
 
     def __neg__(self) -> Value:
-        return record(_NEG, -self.data, self, None)
+        return record(_NEG, -self._data, self, None)
 
     def __pos__(self) -> Value:
         return self
@@ -149,8 +149,10 @@ class Value(MicrogradNames):
     def __pow__(self, other: ValueLike) -> Value:
         if isinstance(other, Value):
             return _binary(_VPOW, self, other)
-        if isinstance(other, numbers.Real):
+        if other.__class__ is int or other.__class__ is float:
             return _unary(_POW, self, other)
+        if isinstance(other, numbers.Real):  # a NumPy scalar, a Fraction, a bool: as int or float
+            return _unary(_POW, self, to_param(other, "pow: the exponent"))
         return NotImplemented
 
     def __rpow__(self, other: Number) -> Value:  # other ** self, e.g. 2 ** x
@@ -188,7 +190,7 @@ class Value(MicrogradNames):
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x; the derivative at 0 is slope."""
-        return _unary(_LEAKY_RELU, self, to_float(slope))
+        return _unary(_LEAKY_RELU, self, to_float(slope, "leaky_relu: slope"))
 
     def sin(self) -> Value:
         """Sine."""
@@ -215,10 +217,8 @@ class Value(MicrogradNames):
     def backward(self, gradient: float = 1.0) -> None:
         """Fill in ``.grad`` of every node this Value was computed from, by the chain rule.
 
-        The root is seeded with ``gradient``. Leaves (Values with no inputs: your inputs and
-        parameters) *accumulate* across calls until zeroed; interior nodes hold the gradient of
-        the latest call. So a second call doubles every leaf gradient and leaves the interior
-        ones as they were. Call :meth:`zero_grad` (or a model's ``zero_grad()``) between steps.
+        Leaves (your inputs and parameters) *accumulate* across calls until zeroed; interior
+        nodes hold the latest call's gradient (see :func:`tracegrad.engine.autodiff.backward`).
 
         Raises:
             DerivativeError: a local derivative is undefined at the point (``sqrt`` at 0); the
@@ -250,7 +250,7 @@ class Value(MicrogradNames):
 
     def detach(self) -> Value:
         """A new leaf with the same data: gradients do not flow through it."""
-        return Value(self.data)
+        return Value(self._data)
 
 
 def _lift(x: Any) -> Any:
@@ -268,7 +268,7 @@ _new = object.__new__
 def record(op: Op, data: float, a: Any, b: Any) -> Value:
     """Make the node ``op(a, b) = data`` (recording no inputs inside no_grad)."""
     v = _new(Value)
-    v.data = data
+    v._data = data
     v.grad = 0.0
     v.label = ""
     mode = mode_or_none()
@@ -284,15 +284,18 @@ def record(op: Op, data: float, a: Any, b: Any) -> Value:
 
 
 def run_forward(op: Op, args: Sequence[Any]) -> float:
-    """Run ``op.forward`` on checked inputs; errors name the op and the values."""
-    if op.check is not None:
-        reason = op.check(*args)
-        if reason:
-            raise op.fail(args, reason)
+    """Run ``op.forward`` on checked inputs; errors name the op and the values, and keep
+    Python's type where it has one (division by zero is also a ``ZeroDivisionError``)."""
     try:
+        if op.check is not None:
+            reason = op.check(*args)
+            if reason:
+                raise op.fail(args, reason)
         out = op.forward(*args)
     except (ArithmeticError, ValueError) as exc:
-        raise op.fail(args, str(exc)) from exc
+        if isinstance(exc, TracegradError):
+            raise
+        raise op.fail(args, exc) from exc
     if out.__class__ is not float:
         try:
             out = float(out)
@@ -302,11 +305,11 @@ def run_forward(op: Op, args: Sequence[Any]) -> float:
 
 
 def _unary(op: Op, x: Value, p: Any = None) -> Value:
-    return record(op, run_forward(op, (x.data,) if p is None else (x.data, p)), x, p)
+    return record(op, run_forward(op, (x._data,) if p is None else (x._data, p)), x, p)
 
 
 def _binary(op: Op, x: Value, y: Value) -> Value:
-    return record(op, run_forward(op, (x.data, y.data)), x, y)
+    return record(op, run_forward(op, (x._data, y._data)), x, y)
 
 
 _EXP, _LOG, _SQRT, _TANH = OPS["exp"], OPS["log"], OPS["sqrt"], OPS["tanh"]

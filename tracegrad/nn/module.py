@@ -13,7 +13,7 @@ import os
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from ..engine import TracegradError, Value
-from ..files import write_atomic
+from ..files import read_regular, write_atomic
 
 FORMAT = "tracegrad.module"
 FORMAT_VERSION = 1
@@ -110,10 +110,11 @@ class Module:
         Raises:
             LoadError: the file is not a tracegrad model file (truncated, corrupt, hostile) or
                 its parameters do not fit this model; the model is left as it was.
+            NotARegularFileError: the path is a FIFO, a device or a folder (it is not opened for
+                reading at all, so a FIFO cannot block).
         """
         target = os.fspath(path)
-        with open(target, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
+        raw = read_regular(target, MAX_FILE_BYTES)  # a FIFO or device is refused, never waited on
         if len(raw) > MAX_FILE_BYTES:
             raise LoadError(f"load: {target!r} is larger than {MAX_FILE_BYTES} bytes; not a model file")
         try:

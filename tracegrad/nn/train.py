@@ -99,7 +99,9 @@ def fit(
             in a notebook with ipywidgets, else one text line that updates in place.
         accuracy: ``accuracy(outputs, targets) -> float`` measured on the training batches, or
             None for regression.
-        shuffle, seed: shuffle the points each epoch, from this seed.
+        shuffle, seed: shuffle the points each epoch, from this seed (None: the global
+            ``random`` module). One batch of all the data (``batch_size=None``) is never
+            shuffled: its gradient is the same, and the run does not depend on a seed.
         callback: called with ``(epoch, history)`` after each epoch (for plots, early stops).
         record: True (or a :class:`~tracegrad.nn.record.Recorder`) to keep snapshots of the
             parameters, gradients, loss and accuracy in ``history.recording``, for
@@ -117,6 +119,7 @@ def fit(
     if not X:
         raise ValueError("fit: no data")
     order_rng = resolve_seed(seed)
+    full_batch = batch_size is None or batch_size >= len(X)
     history = History()
     recorder = (Recorder() if record is True else record) or None
     if recorder is not None:
@@ -129,7 +132,7 @@ def fit(
         losses: List[float] = []
         weights: List[int] = []
         right = 0.0
-        for Xb, yb in batches(X, y, batch_size, shuffle=shuffle, seed=order_rng):
+        for Xb, yb in batches(X, y, batch_size, shuffle=shuffle and not full_batch, seed=order_rng):
             try:
                 outputs = [model(x) for x in Xb]
                 total = loss(outputs, yb)

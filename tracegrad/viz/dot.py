@@ -286,17 +286,21 @@ def picture(
     edges: List[Edge] = []
     for v in values:
         n = number[v]
+        tip = ""
         if fields is not None:
             texts = fields(v, n)
         else:
             name = short_name(names.get(v, v.label), where.get(v))
-            texts = [name] if name else []
+            texts = [labels.shown(name)] if name else []
+            tip = labels.tooltip(name)  # the full label, where the box shows it clipped
             if show_data:
                 texts.append(f"data {labels.number(v.data, precision)}")
             if show_grad:
                 texts.append(f"grad {labels.number(v.grad, precision)}")
         attrs = {"shape": "record",
                  "label": labels.record(*(labels.record_field(t) for t in texts or [" "]), stacked=stacked)}
+        if tip:
+            attrs["tooltip"] = tip
         if id(v) in marked:
             attrs.update(style="filled", fillcolor=HIGHLIGHT_FILL)
         elif v.op is None and where.get(v):

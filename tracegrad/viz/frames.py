@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Union
 
 from ..engine import Value
-from ..files import write_atomic
+from ..files import staged_folder, write_atomic
 from . import labels
 from .dot import COMMUTATIVE, Node, Picture, clusters, lift_outputs, picture, short_name
 from .render import Renderer, find_renderer
@@ -254,6 +254,11 @@ def save_frames(
 ) -> List[str]:
     """Write one picture per frame (``frame-001.svg``, ...) into ``folder``; returns the paths.
 
+    The set appears all at once or not at all: the frames are written into a temporary folder
+    and moved into place only when every one is made (see :func:`tracegrad.files.staged_folder`).
+    Frames of this format from an earlier, longer trace in that folder are removed; other files
+    are left alone.
+
     Raises:
         ValueError: a format other than ``"svg"`` or ``"png"``.
     """
@@ -262,11 +267,12 @@ def save_frames(
     chosen = renderer if isinstance(renderer, Renderer) else find_renderer(renderer)
     made = frames(t, renderer=chosen, render=format == "svg")
     folder = os.fspath(folder)
-    os.makedirs(folder, exist_ok=True)
-    paths = []
-    for frame in made:
-        data: Union[str, bytes] = frame.svg
-        if format == "png":
-            data = chosen.run(frame.source, "png", engine="neato", args=["-n2"])
-        paths.append(write_atomic(os.path.join(folder, f"frame-{frame.index + 1:03d}.{format}"), data))
-    return paths
+    names = [f"frame-{frame.index + 1:03d}.{format}" for frame in made]
+    ours = re.compile(rf"frame-\d{{3,}}\.{format}")
+    with staged_folder(folder, stale=lambda name: ours.fullmatch(name) is not None) as stage:
+        for frame, name in zip(made, names):
+            data: Union[str, bytes] = frame.svg
+            if format == "png":
+                data = chosen.run(frame.source, "png", engine="neato", args=["-n2"])
+            write_atomic(os.path.join(stage, name), data)
+    return [os.path.join(folder, name) for name in names]

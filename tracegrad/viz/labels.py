@@ -2,8 +2,12 @@
 
 Graphviz decodes ``&...;`` entities and backslash escapes (``\\N``, ``\\l``) in labels and reads
 ``{ } | < >`` as structure in record labels, so each is escaped here; control characters
-(which XML forbids in the SVG) become U+FFFD. Graphviz itself escapes ``< > & "`` when it writes
-SVG, so a label like ``</script>`` shows as text.
+(which XML forbids in the SVG) and lone surrogates (which no file can hold) become U+FFFD.
+Graphviz itself escapes ``< > & "`` when it writes SVG, so a label like ``</script>`` shows as text.
+
+Any text renders: a Value's label is shown clipped to :data:`MAX_NAME` characters (:func:`shown`;
+a picture then carries the full text as a tooltip, :func:`tooltip`), and every text is clipped
+well under Graphviz's limit of 16,384 characters per string.
 """
 
 from __future__ import annotations
@@ -15,10 +19,36 @@ from typing import Any
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _RECORD_SPECIAL = re.compile(r'([\\{}|<>"])')
 
+MAX_NAME = 40
+"""Longest label shown in a box or a sentence; a longer one is clipped with "…"."""
+MAX_TEXT = 2000
+"""Longest text given to Graphviz (its strings hold 16,384 characters, escaping included)."""
+
+
+def safe(text: str) -> str:
+    """``text`` that any file, page or terminal can hold: control characters and lone
+    surrogates (``"a\\ud800b"``) become U+FFFD; Windows and old Mac line ends become ``\\n``."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("\ufffd", text)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last one "…" when it was longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(label: str) -> str:
+    """A Value's label as pictures and pages show it: safe, and clipped to :data:`MAX_NAME`."""
+    return clip(safe(label), MAX_NAME)
+
+
+def tooltip(label: str) -> str:
+    """The full label as a DOT tooltip (escaped), when :func:`shown` clipped it; else ``""``."""
+    return plain(label) if len(label) > MAX_NAME else ""
+
 
 def _clean(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("\ufffd", text).replace("&", "&amp;")
+    return clip(safe(text), MAX_TEXT).replace("&", "&amp;")
 
 
 def plain(text: str) -> str:

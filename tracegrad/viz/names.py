@@ -32,11 +32,11 @@ class Names:
 
     def __init__(self, values: Sequence[Value], number: Mapping[Value, int], root: Value, precision: int = 4) -> None:
         self.precision = precision
-        taken: Set[str] = {v.label for v in values if v.label}
+        taken: Set[str] = {labels.shown(v.label) for v in values if v.label}
         self.terms: Dict[Value, Term] = {}
         for v in values:
             if v.label:
-                self.terms[v] = name_term(v.label)
+                self.terms[v] = name_term(labels.shown(v.label))
                 continue
             made = self._made(v, root)
             if made is None or made.text in taken:
