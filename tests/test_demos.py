@@ -176,7 +176,7 @@ def test_every_demo_takes_out_as_the_folder_and_refuses_what_it_does_not_know(tm
     done = subprocess.run([sys.executable, str(DEMOS / "pictures.py"), "--out", str(folder)], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in folder.iterdir()) == ["mlp.svg", "neuron-steps.html"]
+    assert sorted(p.name for p in folder.iterdir()) == ["mlp.svg", "neuron-practice.html", "neuron-steps.html"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pics"]  # nothing named --out
     for script in sorted(DEMOS.glob("*.py")):
         if script.name.startswith("_"):

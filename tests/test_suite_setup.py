@@ -17,7 +17,7 @@ import pytest
 import needs
 
 ROOT = Path(__file__).resolve().parent.parent
-DISTRIBUTION = {"graphviz_pure": "graphviz-pure"}
+DISTRIBUTION = {"graphviz_pure": "graphviz-pure", "jupyter_client": "jupyter-client"}
 """Where a module's distribution is named otherwise."""
 SYSTEM = {"__future__", "needs", "tracegrad", "conftest", "_common"}
 
@@ -36,7 +36,7 @@ def third_party_imports() -> Set[str]:
                 first = node.args[0]
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     found.add(first.value.split(".")[0])
-    ours = {p.stem for folder in ("demos", "benchmarks") for p in (ROOT / folder).glob("*.py")}
+    ours = {p.stem for folder in ("demos", "benchmarks", "tests") for p in (ROOT / folder).glob("*.py")}
     return {m for m in found if m not in sys.stdlib_module_names and m not in SYSTEM and m not in ours}
 
 
@@ -56,13 +56,14 @@ def test_the_dev_extra_and_the_ci_peers_install_everything_the_suite_imports() -
 
 
 HELPERS: Any = [needs.torch, needs.micrograd, needs.matplotlib, needs.tqdm, needs.numpy, needs.playwright,
-                needs.chromium, needs.any_renderer, lambda: needs.renderer("dot"),
+                needs.chromium, needs.any_renderer, needs.notebook, lambda: needs.renderer("dot"),
                 lambda: needs.renderer("graphviz-pure")]
 
 
 @pytest.mark.parametrize("helper", range(len(HELPERS)))
 def test_every_skip_says_exactly_what_to_install(helper: int, monkeypatch: Any) -> None:
-    for module in ("torch", "micrograd", "matplotlib", "tqdm", "numpy", "playwright", "playwright.sync_api"):
+    for module in ("torch", "micrograd", "matplotlib", "tqdm", "numpy", "playwright", "playwright.sync_api",
+                   "nbformat", "nbclient", "nbconvert", "ipykernel"):
         monkeypatch.setitem(sys.modules, module, None)  # as on a machine without them
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
     monkeypatch.setattr(importlib.import_module("tracegrad.viz.render"), "available_renderers", lambda: [])

@@ -129,4 +129,4 @@ def test_formulas_substitute_on_the_parsed_form() -> None:
     # a name inside another name is never touched, and substituted terms get parentheses where needed
     assert instantiate("x * y", {"x": Term("xx"), "y": Term("x")}) == "xx·x"
     assert instantiate("1 - out**2", {"out": Term("a + b", 50)}) == "1 - (a + b)²"
-    assert instantiate("-x / y**2", {"x": Term("2"), "y": Term("-3", 70, -3.0)}) == "-2 / (-3)²"
+    assert instantiate("-x / y**2", {"x": Term("2"), "y": Term("-3", 70, -3.0)}) == "-2/(-3)²"

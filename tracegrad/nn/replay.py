@@ -123,12 +123,12 @@ def array_activation(name: str, slope: float, numpy: Any) -> Callable[[Any], Any
     np = numpy
     if name == "linear":
         return lambda a: a
-    if name == "relu":
-        return lambda a: np.where(a > 0, a, 0.0)
+    if name == "relu":  # NaN stays NaN (a != a), as in the op table
+        return lambda a: np.where(a > 0, a, np.where(a != a, a, 0.0))
     if name == "leaky_relu":
         return lambda a: np.where(a > 0, a, slope * a)
     if name == "step":
-        return lambda a: np.where(a > 0, 1.0, 0.0)
+        return lambda a: np.where(a > 0, 1.0, np.where(a != a, a, 0.0))
     each = np.frompyfunc(_activation(name, slope), 1, 1)
 
     def elementwise(a: Any) -> Any:

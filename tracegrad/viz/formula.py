@@ -138,10 +138,10 @@ def _binary(node: ast.BinOp, left: Term, right: Term) -> Term:
         return Term(f"{left.inside(POWER)}**{right.inside(POWER - 1)}", POWER)
     if kind is ast.Mult and (left.value == 1.0 or right.value == 1.0):
         return right if left.value == 1.0 else left
-    # the right operand of - and / needs parentheses at equal strength: a - (b - c)
+    # the right operand of - and / needs parentheses at equal strength: a - (b - c), a/(b·c)
     if right.text.startswith("-"):  # 2·(-3) rather than 2·-3
         right_text = right.inside(max(strength, UNARY))
-    else:  # a - (b - c), a / (b·c)
+    else:
         right_text = right.inside(strength if kind in (ast.Sub, ast.Div) else strength - 1)
-    space = " " if kind is not ast.Mult else ""
+    space = " " if kind in (ast.Add, ast.Sub) else ""  # as the forward pass writes them: p*q + r, e/total
     return Term(f"{left.inside(strength - 1)}{space}{symbol}{space}{right_text}", strength)
