@@ -18,6 +18,7 @@ from tracegrad.viz.steps import Trace, trace
 
 import browsing
 import needs
+import svg_parts
 
 pytestmark = pytest.mark.browser
 
@@ -195,6 +196,23 @@ def test_the_picture_follows_the_steps(page: Any, saved: Dict[str, Any]) -> None
     assert "grad ?" not in page.text_content("#stage")
     page.keyboard.press("Home")  # back to the start: every gradient unknown again
     assert stroke(page, edge) != "#cc0000" and "data ?" in page.text_content("#stage")
+
+
+def test_every_frame_is_the_one_the_renderer_draws(browser: Any, renderer: Any, tmp_path: os.PathLike) -> None:
+    """The page restyles one drawing: at every frame it holds exactly what the renderer draws for that frame."""
+    model = MLP(2, [2, 1], activation="tanh", rng=0)
+    x = [Value(0.5, label="x0"), Value(-1.5, label="x1")]
+    out = model(x) - x[0]  # module boxes, an ordered op, an input used twice
+    out.label = "L"
+    saved = _save(str(tmp_path), out, "page.html", renderer=renderer)
+    made = saved["trace"].frames(renderer=renderer)
+    for tab in _open(browser, saved["path"]):
+        slider = tab.get_by_role("slider", name="Step")
+        for frame in made:
+            slider.fill(str(frame.index))
+            assert tab.evaluate(svg_parts.IN_PAGE) == svg_parts.groups(frame.svg), f"frame {frame.index}"
+        tab.keyboard.press("Home")  # back from the end: the first frame again
+        assert tab.evaluate(svg_parts.IN_PAGE) == svg_parts.groups(made[0].svg)
 
 
 # --- readable by default, pan and zoom

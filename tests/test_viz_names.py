@@ -19,8 +19,8 @@ from tracegrad.testing import Expression, expressions
 from tracegrad.viz.formula import Term, instantiate
 from tracegrad.viz.frames import frames
 from tracegrad.viz.page_data import page_data
-from tracegrad.viz.render import available_renderers
 from tracegrad.viz.steps import Trace, explain, trace
+from tracegrad.viz.timeline import timeline
 
 INTERNAL: Set[str] = {"out", *(n for op in OPS.values() if op.arity != VARIADIC for n in op.input_names),
                       *(op.param for op in OPS.values() if op.param)}
@@ -91,7 +91,7 @@ def test_no_op_internal_name_in_any_text(e: Expression, names: List[str], data: 
                 continue
             for label in re.findall(r'(?:label|xlabel)="((?:[^"\\]|\\.)*)"', line):
                 assert not leaked(label.replace("\\n", " "), allowed), label
-    for text in strings(page_data(t, made, practice=True)):
+    for text in strings(page_data(t, timeline(t), practice=True)):
         assert not leaked(text, allowed), text
 
 
@@ -120,9 +120,8 @@ def test_unnamed_values_have_one_name_everywhere() -> None:
     assert f" {name} " in table and re.search(rf"#{t.number[big]}\s+{name} = ", table)
     made = frames(t, render=False)
     assert any(f"#{t.number[big]} {name}" in f.source for f in made)
-    if available_renderers():
-        data = page_data(t, t.frames())
-        assert json.dumps(data, ensure_ascii=False).count(f"∂{name}") > 0
+    data = page_data(t, timeline(t))
+    assert json.dumps(data, ensure_ascii=False).count(f"∂{name}") > 0
 
 
 def test_formulas_substitute_on_the_parsed_form() -> None:

@@ -1,10 +1,11 @@
 """The step-through page: one self-contained HTML file that works offline, and inline in notebooks.
 
-It holds the first frame as inline SVG and, for every later frame, the SVG of just the nodes and
-edges that changed (the frames share one layout, so nothing else differs): a page stays small
-even for a few hundred steps. The trace's numbers travel as JSON (:mod:`tracegrad.viz.page_data`),
-read by a small script of our own (:mod:`tracegrad.viz.page_script`): Previous / Next / Play, a
-slider, ← → keys, pan and zoom, practice mode, the node inspector and the nudges. A
+It holds one drawing of the graph (:mod:`tracegrad.viz.stage`) and, for every frame, only the
+looks of the elements that change (:mod:`tracegrad.viz.timeline`), as the SVG attributes and
+texts the page's script sets on that drawing: the page's size and the time to make it grow with
+frames + graph. The trace's numbers travel as JSON (:mod:`tracegrad.viz.page_data`), read by a
+small script of our own (:mod:`tracegrad.viz.page_script`): Previous / Next / Play, a slider,
+← → keys, pan and zoom, practice mode, the node inspector and the nudges. A
 Content-Security-Policy forbids every network request. Label text reaches the page only escaped
 by Graphviz (in the SVG), by :func:`html.escape`, or as JSON read with ``textContent``, so a label
 such as ``</script>`` stays text.
@@ -16,13 +17,15 @@ import html
 from typing import Any, List, Optional, Tuple, Union
 
 from ..files import write_atomic
-from .frames import CURRENT, FINAL_FILL, FONT_SIZES, PARTIAL_FILL, RECEIVER, Frame, frames
+from .looks import CURRENT, FINAL_FILL, PARTIAL_FILL, RECEIVER
 from .notebook import NotebookPage
 from .page_assets import CSS
-from .page_data import base_svg, page_data, script_json
+from .page_data import page_data, script_json
 from .page_script import JS
-from .render import Renderer
+from .render import Renderer, find_renderer
+from .stage import FONT_SIZES, Stage, lay_out, stage
 from .steps import Trace
+from .timeline import Moment, timeline
 from .viewer import CSP, READABLE_PX, VIEWER_JS, ZOOM_BUTTONS, svg_size
 
 NOTEBOOK_COLUMN = 860
@@ -60,9 +63,9 @@ def _nudges(t: Trace, data: Any) -> str:
 </section>"""
 
 
-def page(t: Trace, made: List[Frame], *, title: str = "", practice: bool = False,
+def page(t: Trace, drawn: Stage, moments: List[Moment], *, title: str = "", practice: bool = False,
          stage_height: Optional[int] = None) -> str:
-    """The HTML text of the step-through page for frames already rendered.
+    """The HTML text of the step-through page from its drawing and its frames as data.
 
     Args:
         practice: ask the learner for each backward step's contribution before showing it.
@@ -71,9 +74,8 @@ def page(t: Trace, made: List[Frame], *, title: str = "", practice: bool = False
     """
     root = t.name(t.root)
     heading = title or (f"Practise backprop of {root}" if practice else f"Backprop of {root}, step by step")
-    stage = base_svg(made) if made else ""
-    last = max(len(made) - 1, 0)
-    data = page_data(t, made, practice=practice)
+    last = max(len(moments) - 1, 0)
+    data = page_data(t, moments, drawn.heads, practice=practice)
     data["readable"] = READABLE_PX
     data["smallestFont"] = min(FONT_SIZES)
     legend = (
@@ -106,11 +108,11 @@ click a node to see its gradient as a sum.</p></header>
 <button id="play" type="button" aria-pressed="false"><span id="play-icon" aria-hidden="true">▶</span> Play</button>
 <button id="next" type="button">Next<span aria-hidden="true"> ▶</span></button>
 <input id="slider" type="range" min="0" max="{last}" value="0" aria-label="Step">
-<span id="counter">1 / {len(made)}</span>
+<span id="counter">1 / {len(moments)}</span>
 {ZOOM_BUTTONS}
 </nav>
 <main id="stage" class="stage"{stage_style}>
-{stage}
+{drawn.svg}
 </main>
 <div id="layout">
 <section id="panel" aria-live="polite" aria-label="Explanation">
@@ -151,9 +153,9 @@ of its chain-rule terms.</p></div>
 """
 
 
-def notebook_stage(made: List[Frame]) -> int:
+def notebook_stage(drawn: Stage) -> int:
     """How tall the picture is in a notebook: its height at the readable zoom, within 160–460 px."""
-    width, height = svg_size(made[0].svg) if made and made[0].svg else (600.0, 300.0)
+    width, height = svg_size(drawn.svg) if drawn.svg else (600.0, 300.0)
     scale = max(min(NOTEBOOK_COLUMN / width, 1.0), 0.82)
     return int(min(max(height * scale + 72, 160), 460))  # room for the margins the page keeps around a step
 
@@ -172,18 +174,21 @@ class StepPage(NotebookPage):
         self.renderer = renderer
         self.title = title
 
-    def frames(self) -> List[Frame]:
-        """The rendered frames, made once per trace and renderer."""
-        key = f"frames:{self.renderer}"
+    def parts(self) -> Tuple[Stage, List[Moment]]:
+        """The drawing and the frames as data, made once per trace and renderer: one layout, one drawing."""
+        key = f"stage:{self.renderer}"
         if key not in self.trace._made:
-            self.trace._made[key] = frames(self.trace, renderer=self.renderer)
-        made: List[Frame] = self.trace._made[key]
+            chosen = self.renderer if isinstance(self.renderer, Renderer) else find_renderer(self.renderer)
+            moments = timeline(self.trace)
+            drawn = stage(self.trace, lay_out(self.trace, chosen), moments[0].changes, chosen)
+            self.trace._made[key] = (drawn, moments)
+        made: Tuple[Stage, List[Moment]] = self.trace._made[key]
         return made
 
     @property
     def html(self) -> str:
         """The page as one HTML document (for a browser window)."""
-        return page(self.trace, self.frames(), title=self.title, practice=self.practice)
+        return page(self.trace, *self.parts(), title=self.title, practice=self.practice)
 
     def save(self, path: Any) -> str:
         """Write the page to ``path`` (atomically); returns the path."""
@@ -192,12 +197,12 @@ class StepPage(NotebookPage):
     def notebook_page(self) -> Tuple[str, int, str]:
         key = f"notebook:{self.renderer}:{self.practice}:{self.title}"
         if key not in self.trace._made:
-            made = self.frames()
-            stage = notebook_stage(made)
-            text = page(self.trace, made, title=self.title, practice=self.practice, stage_height=stage)
+            drawn, moments = self.parts()
+            height = notebook_stage(drawn)
+            text = page(self.trace, drawn, moments, title=self.title, practice=self.practice, stage_height=height)
             kind = "Practice" if self.practice else "Step-through"
             heading = f"{kind}: backprop of {self.trace.name(self.trace.root)}"
-            self.trace._made[key] = (text, stage + 420, heading)
+            self.trace._made[key] = (text, height + 420, heading)
         result: Tuple[str, int, str] = self.trace._made[key]
         return result
 
@@ -215,6 +220,6 @@ def save_html(t: Trace, path: Any, *, renderer: Union[Renderer, str, None] = Non
             the contribution (or its sign); the page checks it within 1% and keeps a score.
 
     Raises:
-        RendererNotFound: no Graphviz renderer to draw the frames.
+        RendererNotFound: no Graphviz renderer to lay out and draw the graph.
     """
     return StepPage(t, practice=practice, renderer=renderer, title=title).save(path)

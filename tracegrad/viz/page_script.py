@@ -1,10 +1,12 @@
 """The step-through page's own script (embedded in every page; no network, no eval).
 
-It replays each frame's changed SVG groups, fills the panel from the page's JSON, keeps the
-current step in view (see :mod:`tracegrad.viz.viewer` for pan and zoom), asks practice mode's
-questions and checks the answers against the numbers in the JSON, and shows a node's gradient
-as its chain-rule sum when the node is clicked. Text reaches the page only through
-``textContent``: a label such as ``</script>`` stays text.
+The page holds one drawing of the graph; each frame lists the elements whose look changes, as
+the SVG attributes and texts to set (:mod:`tracegrad.viz.page_data`), and the script sets them on
+that drawing. It fills the panel from the page's JSON, keeps the current step in view (see
+:mod:`tracegrad.viz.viewer` for pan and zoom), asks practice mode's questions and checks the
+answers against the numbers in the JSON, and shows a node's gradient as its chain-rule sum when
+the node is clicked. Text reaches the page only through ``textContent``: a label such as
+``</script>`` stays text.
 """
 
 JS = r"""
@@ -14,14 +16,14 @@ JS = r"""
   var frames = data.frames;
   var stage = document.getElementById("stage");
   var viewer = makeViewer(stage, data.readable, data.smallestFont);
-  var parts = {};  // the SVG groups of nodes and edges, by id
-  var base = {};   // each group's markup in the first frame
-  var now = {};    // the frame whose markup each group shows (-1: changed by a question)
+  var parts = {};   // the SVG groups of nodes and edges, by id
+  var points = {};  // each edge's arrowhead as drawn
+  var shown = {};   // what each group shows now: [look, texts...]
   var all = stage.querySelectorAll("g.node, g.edge");
   for (var a = 0; a < all.length; a++) {
     parts[all[a].id] = all[a];
-    base[all[a].id] = all[a].innerHTML;
-    now[all[a].id] = 0;
+    var head = all[a].getAttribute("class") === "edge" ? all[a].querySelector("polygon") : null;
+    if (head) { points[all[a].id] = head.getAttribute("points"); }
   }
   var $ = function (id) { return document.getElementById(id); };
   var slider = $("slider"), prev = $("prev"), next = $("next"), play = $("play");
@@ -55,39 +57,74 @@ JS = r"""
     });
   }
 
+  var rows = document.querySelectorAll("#grads tr[data-number]");
   function fillGrads(frame, hidden) {
-    var rows = document.querySelectorAll("#grads tr[data-number]");
     for (var i = 0; i < rows.length; i++) {
       var n = rows[i].getAttribute("data-number");
       var cell = rows[i].querySelector("td.grad");
-      var known = Object.prototype.hasOwnProperty.call(frame.grads, n) && n !== hidden;
-      cell.textContent = known ? frame.shownGrads[n] : "?";
-      cell.setAttribute("data-exact", known ? String(frame.grads[n]) : "");
+      var known = Object.prototype.hasOwnProperty.call(gradsAt, n) && n !== hidden;
+      var value = known ? shownGradsAt[n] : "?";
+      if (cell.textContent !== value) { cell.textContent = value; }
+      cell.setAttribute("data-exact", known ? String(gradsAt[n]) : "");
       rows[i].className = frame.focus.indexOf(n) >= 0 ? "current" : "";
     }
   }
 
-  function draw(i) {
-    // each frame stores what changed since the one before: replay up to frame i
-    var source = {};
-    for (var k = 1; k <= i; k++) {
-      for (var id in frames[k].delta) { source[id] = k; }
+  // every frame holds what changes from the frame before: replay up to frame i
+  var at = -1, paintAt = {}, gradsAt = {}, shownGradsAt = {};
+  function replay(i) {
+    if (i < at) { at = -1; paintAt = {}; gradsAt = {}; shownGradsAt = {}; }
+    for (var k = at + 1; k <= i; k++) {
+      var f = frames[k], id;
+      for (id in f.paint) { paintAt[id] = f.paint[id]; }
+      for (id in f.grads) { gradsAt[id] = f.grads[id]; shownGradsAt[id] = f.shownGrads[id]; }
     }
-    for (var gid in parts) {
-      var from = source[gid] || 0;
-      if (now[gid] !== from) {
-        parts[gid].innerHTML = from === 0 ? base[gid] : frames[from].delta[gid];
-        now[gid] = from;
-      }
+    at = i;
+  }
+
+  function setAll(el, attrs) {
+    if (!attrs) { return; }
+    for (var name in attrs) {
+      if (attrs[name] === null) { el.removeAttribute(name); } else { el.setAttribute(name, attrs[name]); }
     }
   }
 
-  function setText(group, last, value) {
-    // a question hides numbers of the picture: the edge's label, the receiving box's gradient
-    var texts = parts[group] ? parts[group].querySelectorAll("text") : [];
-    if (!texts.length) { return; }
-    texts[last ? texts.length - 1 : 0].textContent = value;
-    now[group] = -1;
+  function paint(id, entry) {
+    // set the look's attributes on each part of the group, and its changing texts (the last ones)
+    var g = parts[id], look = data.looks[entry[0]], edge = g.getAttribute("class") === "edge", texts = [];
+    for (var c = g.firstElementChild; c; c = c.nextElementSibling) {
+      var tag = c.tagName.toLowerCase();
+      if (tag === "text") { texts.push(c); setAll(c, look.text); }
+      else if (tag === "polyline") { setAll(c, look.line); }
+      else if (tag === "path") { setAll(c, look.path); }
+      else if (tag === "polygon" && edge) {
+        setAll(c, look.head);
+        if (points[id]) { c.setAttribute("points", (look.head["stroke-width"] && data.heads[id]) || points[id]); }
+      } else if (tag === "polygon" || tag === "ellipse") { setAll(c, look.shape); }
+    }
+    var given = entry.length - 1;
+    for (var k = 0; k < given && k < texts.length; k++) { texts[texts.length - given + k].textContent = entry[1 + k]; }
+    shown[id] = entry;
+  }
+
+  function same(a, b) {
+    if (!a || !b || a.length !== b.length) { return false; }
+    for (var k = 0; k < a.length; k++) { if (a[k] !== b[k]) { return false; } }
+    return true;
+  }
+
+  function draw(i, q) {
+    replay(i);
+    var want = paintAt;
+    if (q) {  // a question hides numbers of the picture: the edge's label, the receiving box's gradient
+      want = Object.create(paintAt);
+      if (paintAt[q.edge]) { want[q.edge] = [paintAt[q.edge][0], q.edgeText]; }
+      var box = paintAt[q.node];
+      if (box) { want[q.node] = box.slice(0, box.length - 1).concat(["grad ?"]); }
+    }
+    for (var id in parts) {
+      if (want[id] && !same(shown[id], want[id])) { paint(id, want[id]); }
+    }
   }
 
   function focusOf(frame) {
@@ -98,16 +135,11 @@ JS = r"""
 
   function show(i) {
     i = Math.max(0, Math.min(frames.length - 1, i));
-    draw(i);
+    var frame = frames[i];
+    var q = asking(i) ? frame.step.question : null;
+    draw(i, q);
     current = i;
     slider.value = String(i);
-    var frame = frames[i];
-    var ask = asking(i);
-    var q = ask ? frame.step.question : null;
-    if (q) {
-      setText(q.edge, false, q.edgeText);
-      setText(q.node, true, "grad ?");
-    }
     slider.setAttribute("aria-valuetext", frame.title);
     text("title", frame.title);
     text("equation", q ? q.text : frame.text);

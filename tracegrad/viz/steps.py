@@ -106,6 +106,7 @@ class Trace(NotebookPage):
             ))
             seen.add(s.input)
         self._made: Dict[str, Any] = {}  # rendered frames and pages, made once
+        self._final: Optional[Dict[Value, float]] = None
 
     # --- words
 
@@ -200,8 +201,9 @@ class Trace(NotebookPage):
         """∂root/∂v as the trace computed it (the last running total; the seed for the root)."""
         if v is self.root:
             return self.gradient
-        totals = [s.total for s in self.steps if s.input is v]
-        return totals[-1] if totals else 0.0
+        if self._final is None:
+            self._final = {s.input: s.total for s in self.steps}  # the last running total of each
+        return self._final.get(v, 0.0)
 
     # --- pictures and pages (need Graphviz)
 
