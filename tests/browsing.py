@@ -22,9 +22,12 @@ def launch() -> Iterator[Any]:
         launched.close()
 
 
-def offline_tab(browser: Any, url: str, width: int = 1280, height: int = 800) -> Tuple[Any, Any, List[str], List[str]]:
+def offline_tab(browser: Any, url: str, width: int = 1280, height: int = 800,
+                clock: bool = False) -> Tuple[Any, Any, List[str], List[str]]:
     """``(context, tab, requests, problems)``: ``url`` opened with every non-file request aborted
-    (and recorded) and every console error or warning recorded."""
+    (and recorded) and every console error or warning recorded; with ``clock``, the page's time
+    (timers, animation frames) is Playwright's, paused once the page is loaded: a test moves it
+    on with ``tab.clock.run_for(ms)``."""
     context = browser.new_context(viewport={"width": width, "height": height})
     requests: List[str] = []
     problems: List[str] = []
@@ -40,7 +43,11 @@ def offline_tab(browser: Any, url: str, width: int = 1280, height: int = 800) ->
     tab = context.new_page()
     tab.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
     tab.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    if clock:
+        tab.clock.install(time=0)
     tab.goto(url)
+    if clock:
+        tab.clock.pause_at(1000)
     return context, tab, requests, problems
 
 

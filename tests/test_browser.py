@@ -63,8 +63,8 @@ def mlp(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     return _save(tmp_path_factory.mktemp("mlp"), out, "mlp.html")
 
 
-def _open(browser: Any, path: str) -> Iterator[Any]:
-    context, tab, requests, problems = browsing.offline_tab(browser, "file://" + path)
+def _open(browser: Any, path: str, clock: bool = False) -> Iterator[Any]:
+    context, tab, requests, problems = browsing.offline_tab(browser, "file://" + path, clock=clock)
     tab.wait_for_selector("#equation")
     yield tab
     assert requests == [], f"the page asked the network for {requests}"
@@ -84,7 +84,7 @@ def practice_page(browser: Any, practice: Dict[str, Any]) -> Iterator[Any]:
 
 @pytest.fixture()
 def mlp_page(browser: Any, mlp: Dict[str, Any]) -> Iterator[Any]:
-    yield from _open(browser, mlp["path"])
+    yield from _open(browser, mlp["path"], clock=True)
 
 
 def frame(tab: Any) -> int:
@@ -219,24 +219,64 @@ def test_every_frame_is_the_one_the_renderer_draws(browser: Any, renderer: Any, 
 
 
 def test_an_mlp_opens_readable_and_keeps_each_step_in_view(mlp_page: Any, mlp: Dict[str, Any]) -> None:
+    """Text never smaller than 12 px: a step whose two nodes are further apart than the stage starts
+    on the node passing its gradient back and travels along the edge to the input receiving it."""
     t: Trace = mlp["trace"]
-    sizes = mlp_page.evaluate(browsing.FONT_SIZES)
+    tab = mlp_page
+    sizes = tab.evaluate(browsing.FONT_SIZES)
     assert sizes and min(sizes) >= 12, f"text of {min(sizes):.1f} px at a 1280×800 window"
-    assert mlp_page.evaluate(browsing.IN_VIEW, ["g_v1"]) == [True]  # the first frame's node
-    stage = mlp_page.locator("#stage")
+    assert tab.evaluate(browsing.IN_VIEW, ["g_v1"]) == [True]  # the first frame's node
+    stage = tab.locator("#stage")
     readable = float(stage.get_attribute("data-scale"))
-    slider = mlp_page.get_by_role("slider", name="Step")
+    slider = tab.get_by_role("slider", name="Step")
     first_step = len(t.values) + 1
-    zoomed_out = 0
-    for step in t.steps[::3] + t.steps[-1:]:
+    travelled = 0
+    for step in t.steps:
         slider.fill(str(first_step + step.index - 1))
-        ids = [f"g_v{step.node_number}", f"g_v{step.input_number}"]
-        assert mlp_page.evaluate(browsing.IN_VIEW, ids) == [True, True], f"step {step.index} out of view"
-        if float(stage.get_attribute("data-scale")) < readable:
-            zoomed_out += 1  # a layer's output and a user far down the next layer: both shown, smaller
-        else:
-            assert min(mlp_page.evaluate(browsing.FONT_SIZES)) >= 12
-    assert zoomed_out <= len(t.steps) // 3 // 4, f"{zoomed_out} steps needed a smaller zoom"
+        passing, receiving = f"g_v{step.node_number}", f"g_v{step.input_number}"
+        assert tab.evaluate(browsing.IN_VIEW, [passing]) == [True], f"step {step.index} starts elsewhere"
+        if stage.get_attribute("data-moving"):
+            travelled += 1
+            tab.clock.run_for(1000)
+            assert stage.get_attribute("data-moving") is None
+        assert tab.evaluate(browsing.IN_VIEW, [receiving]) == [True], f"step {step.index} ends elsewhere"
+        assert float(stage.get_attribute("data-scale")) == readable
+        assert min(tab.evaluate(browsing.FONT_SIZES)) >= 12
+    assert 0 < travelled < len(t.steps) // 3  # most steps show both nodes at once
+
+
+def test_a_pan_stops_when_the_learner_takes_over(mlp_page: Any, mlp: Dict[str, Any]) -> None:
+    t: Trace = mlp["trace"]
+    tab = mlp_page
+    stage = tab.locator("#stage")
+    slider = tab.get_by_role("slider", name="Step")
+    for far in range(len(t.values) + 1, len(t.values) + 1 + len(t.steps)):
+        slider.fill(str(far))
+        if stage.get_attribute("data-moving"):
+            break
+    else:
+        pytest.fail("no step of the MLP travels along its edge")
+    box = stage.bounding_box()
+    tab.mouse.move(box["x"] + 200, box["y"] + 200)
+    tab.mouse.down()  # grabbing the picture stops the travel where it is
+    tab.mouse.up()
+    assert stage.get_attribute("data-moving") is None
+    transform = tab.eval_on_selector("#stage svg", "s => s.style.transform")
+    tab.clock.run_for(1000)
+    assert tab.eval_on_selector("#stage svg", "s => s.style.transform") == transform
+    assert frame(tab) == far
+
+
+def test_a_reader_who_asks_for_less_motion_is_not_panned(browser: Any, mlp: Dict[str, Any]) -> None:
+    context, tab, requests, problems = browsing.offline_tab(browser, "file://" + mlp["path"])
+    tab.emulate_media(reduced_motion="reduce")
+    t: Trace = mlp["trace"]
+    for step in t.steps:
+        tab.get_by_role("slider", name="Step").fill(str(len(t.values) + step.index))
+        assert tab.locator("#stage").get_attribute("data-moving") is None
+        assert tab.evaluate(browsing.IN_VIEW, [f"g_v{step.input_number}"]) == [True]
+    assert requests == [] and problems == []
+    context.close()
 
 
 def test_the_picture_pans_and_zooms(mlp_page: Any) -> None:

@@ -155,7 +155,8 @@ JS = r"""
       text("feedback", feedback(i));
       fb.className = answered[i] ? "right" : "wrong";
     } else { text("feedback", ""); }
-    viewer.follow(focusOf(frame));
+    var edge = frame.edge ? parts[frame.edge] : null;
+    viewer.follow(focusOf(frame), edge ? edge.querySelector("path") : null);
     prev.disabled = i === 0;
     next.disabled = i === frames.length - 1;
     document.body.setAttribute("data-frame", String(i));

@@ -4,7 +4,10 @@ The stage is a window onto the picture: drag to pan; the wheel, the "Zoom in" / 
 buttons (and the + and - keys) zoom; "Fit" shows the whole picture. The picture opens at the
 larger of "fit" and the zoom at which its smallest text is :data:`READABLE_PX` CSS pixels tall,
 so text is never smaller than that at first; a large picture is then panned to what matters (the
-step-through follows the current step). ``draw(...)`` in a notebook shows :func:`viewer_page`.
+step-through follows the current step at that zoom: when a step's two nodes are further apart than
+the stage, the view travels along the edge between them, from the node passing its gradient back
+to the input receiving it, unless the reader asks for reduced motion). ``draw(...)`` in a notebook
+shows :func:`viewer_page`.
 """
 
 from __future__ import annotations
@@ -73,12 +76,13 @@ function makeViewer(stage, readablePx, smallestHint) {
   }
   var auto = true;    // until the learner zooms, the page picks the zoom
   var startScale = 1;
-  function fit() { view.s = Math.min(fitScale(), 2); center(); apply(); }
+  function fit() { still(); view.s = Math.min(fitScale(), 2); center(); apply(); }
   function start() {
     view.s = startScale = Math.min(Math.max(fitScale(), readable), 1.5);
     auto = true; center(); apply();
   }
   function zoom(factor, px, py) {
+    still();
     if (px === undefined) { px = stage.clientWidth / 2; py = stage.clientHeight / 2; }
     var s = Math.max(0.05, Math.min(8, view.s * factor));
     view.x = px - (px - view.x) * s / view.s;
@@ -87,12 +91,15 @@ function makeViewer(stage, readablePx, smallestHint) {
     auto = false;
     apply();
   }
-  // keep the elements in view: pan when one is outside; while the page picks the zoom, zoom out
-  // below the readable size only for elements further apart than the stage, and back after
-  var following = [];
-  function follow(elements) {
-    following = elements;
-    if (!elements.length || !stage.clientWidth || !stage.clientHeight) { return; }
+  // keep the elements in view at the zoom the page opened with (or the learner chose): pan when
+  // one is outside; when they are further apart than the stage, travel along the path that joins
+  // them (the edge a gradient flows back along), from the first element to the last
+  var following = [], along = null, motion = null;
+  function still() {
+    if (motion !== null) { cancelAnimationFrame(motion); motion = null; }
+    stage.removeAttribute("data-moving");
+  }
+  function place(elements) {  // the elements' box in the picture's own pixels
     var at = svg.getBoundingClientRect(), b = null;
     elements.forEach(function (el) {
       var r = el.getBoundingClientRect();
@@ -101,26 +108,83 @@ function makeViewer(stage, readablePx, smallestHint) {
       b = b === null ? p
         : { l: Math.min(b.l, p.l), r: Math.max(b.r, p.r), t: Math.min(b.t, p.t), b: Math.max(b.b, p.b) };
     });
+    return b;
+  }
+  function point(path, length) {  // a point of the path in the picture's own pixels
+    var p = path.getPointAtLength(length), m = path.getScreenCTM(), at = svg.getBoundingClientRect();
+    return { x: (m.a * p.x + m.c * p.y + m.e - at.left) / view.s, y: (m.b * p.x + m.d * p.y + m.f - at.top) / view.s };
+  }
+  function fits(b, margin) {
+    return (b.r - b.l) * view.s <= stage.clientWidth - 2 * margin
+      && (b.b - b.t) * view.s <= stage.clientHeight - 2 * margin;
+  }
+  function centreOn(x, y) {
+    view.x = stage.clientWidth / 2 - x * view.s;
+    view.y = stage.clientHeight / 2 - y * view.s;
+  }
+  function follow(elements, path) {
+    still();
+    following = elements;
+    along = path || null;
+    if (!elements.length || !stage.clientWidth || !stage.clientHeight) { return; }
     var margin = 24, w = stage.clientWidth, h = stage.clientHeight;
+    var b = place(elements);
     if (!(b.r > b.l) || !(b.b > b.t)) { return; }  // not laid out yet
-    if (auto) {
-      var s = Math.min(startScale, (w - 2 * margin) / (b.r - b.l), (h - 2 * margin) / (b.b - b.t));
-      if (s !== view.s) {
-        view.s = s;
-        view.x = w / 2 - (b.l + b.r) / 2 * s;
-        view.y = h / 2 - (b.t + b.b) / 2 * s;
-      }
+    if (auto && view.s !== startScale) {
+      view.s = startScale;
+      centreOn((b.l + b.r) / 2, (b.t + b.b) / 2);
+      b = place(elements);
     }
-    var left = view.x + b.l * view.s, right = view.x + b.r * view.s;
-    var top = view.y + b.t * view.s, bottom = view.y + b.b * view.s;
-    if (left < margin || right > w - margin) { view.x += w / 2 - (left + right) / 2; }
-    if (top < margin || bottom > h - margin) { view.y += h / 2 - (top + bottom) / 2; }
+    if (fits(b, margin) || !along || elements.length < 2) {
+      if (auto && !fits(b, margin)) {  // no path to travel: show them all, smaller
+        view.s = Math.min((w - 2 * margin) / (b.r - b.l), (h - 2 * margin) / (b.b - b.t)) * view.s;
+        b = place(elements);
+      }
+      var left = view.x + b.l * view.s, right = view.x + b.r * view.s;
+      var top = view.y + b.t * view.s, bottom = view.y + b.b * view.s;
+      if (left < margin || right > w - margin) { view.x += w / 2 - (left + right) / 2; }
+      if (top < margin || bottom > h - margin) { view.y += h / 2 - (top + bottom) / 2; }
+      apply();
+      return;
+    }
+    travel(elements[0], elements[elements.length - 1], along);
+  }
+  function travel(from, to, path) {
+    var length = path.getTotalLength();
+    var head = point(path, length), tail = point(path, 0);
+    function middle(b, p) {  // of a box and a point
+      return { x: (Math.min(b.l, p.x) + Math.max(b.r, p.x)) / 2, y: (Math.min(b.t, p.y) + Math.max(b.b, p.y)) / 2 };
+    }
+    var start = middle(place([from]), head), end = middle(place([to]), tail);
+    var points = [];
+    for (var k = 0; k <= 32; k++) { points.push(point(path, length * (1 - k / 32))); }
+    function at(u) {  // along the path, drifting from the start's offset to the end's
+      var i = Math.min(31, Math.floor(u * 32)), f = u * 32 - i, p = points[i], q = points[i + 1];
+      return { x: p.x + (q.x - p.x) * f + (start.x - head.x) * (1 - u) + (end.x - tail.x) * u,
+               y: p.y + (q.y - p.y) * f + (start.y - head.y) * (1 - u) + (end.y - tail.y) * u };
+    }
+    centreOn(start.x, start.y);
     apply();
+    var calm = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var took = Math.min(700, 250 + Math.hypot(end.x - start.x, end.y - start.y) * view.s * 0.4);
+    if (calm) { centreOn(end.x, end.y); apply(); return; }
+    stage.setAttribute("data-moving", "1");
+    var begun = null;
+    function frame(now) {
+      if (begun === null) { begun = now; }
+      var t = Math.min(1, (now - begun) / took), u = t < 0.5 ? 2 * t * t : 1 - 2 * (1 - t) * (1 - t);
+      var c = at(u);
+      centreOn(c.x, c.y);
+      apply();
+      if (t < 1) { motion = requestAnimationFrame(frame); } else { still(); }
+    }
+    motion = requestAnimationFrame(frame);
   }
 
   var drag = null;
   stage.addEventListener("pointerdown", function (event) {
     if (event.button !== 0) { return; }
+    still();
     drag = { x: event.clientX, y: event.clientY, vx: view.x, vy: view.y, moved: false, id: event.pointerId };
   });
   stage.addEventListener("pointermove", function (event) {
@@ -161,7 +225,7 @@ function makeViewer(stage, readablePx, smallestHint) {
   });
   start();
   window.addEventListener("resize", function () {  // e.g. a notebook's column laid out after the page
-    if (auto) { start(); follow(following); }
+    if (auto) { start(); follow(following, along); }
   });
   stage.setAttribute("data-readable-scale", String(readable));
   return { follow: follow, fit: fit, zoom: zoom, start: start, view: view, readable: readable };
