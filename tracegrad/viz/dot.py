@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 from ..engine import Value, topological_order
 from ..engine.errors import TracegradError
 from . import labels
+from .columns import column_hints
 
 DEFAULT_MAX_NODES = 500
 """Largest graph :func:`draw` draws unless told otherwise: beyond it a picture stops being readable."""
@@ -61,11 +62,13 @@ class Picture:
     edges: List[Edge]
     graph_attrs: Dict[str, str]
     id_prefix: str = ""
+    """Put before every element id, so several pictures can share one HTML page."""
     fontsizes: Tuple[int, int, int] = (11, 9, 10)
     """Point sizes of node, edge and box-title text."""
     cluster_attrs: Dict[str, Dict[str, str]] = field(default_factory=dict)
     """More attributes of the module boxes, by their DOT name (``cluster_3``): a pinned layout's ``bb``."""
-    """Put before every element id, so several pictures can share one HTML page."""
+    hints: List[str] = field(default_factory=list)
+    """DOT lines that only guide dot's layout (invisible edges); a pinned picture has none."""
 
     def copy(self) -> Picture:
         """A copy whose nodes' and edges' attributes can be changed; the Values are shared."""
@@ -73,7 +76,7 @@ class Picture:
             self.values, self.number,
             [Node(n.id, dict(n.attrs), n.cluster) for n in self.nodes],
             [Edge(e.id, e.tail, e.head, dict(e.attrs)) for e in self.edges],
-            dict(self.graph_attrs), self.id_prefix, self.fontsizes, self.cluster_attrs,
+            dict(self.graph_attrs), self.id_prefix, self.fontsizes, self.cluster_attrs, list(self.hints),
         )
 
     def source_lines(self) -> List[str]:
@@ -106,7 +109,7 @@ class Picture:
         for edge in self.edges:
             attrs = {"id": self.id_prefix + edge.id, **edge.attrs}
             lines.append(f"\t{edge.tail} -> {edge.head} [{attr_text(attrs)}]")
-        return lines
+        return lines + self.hints
 
     def source(self, name: str = "tracegrad") -> str:
         """The whole DOT text."""
@@ -316,7 +319,8 @@ def picture(
             attrs = {"label": labels.plain(name)} if name else {}
             edges.append(Edge(f"e{n}_{position}", f"v{number[inp]}", f"o{n}", attrs))
         edges.append(Edge(f"r{n}", f"o{n}", f"v{n}"))
-    return Picture(values, number, nodes, edges, {"rankdir": rankdir})
+    hints = column_hints(nodes, edges, f"v{number[root]}") if cluster else []
+    return Picture(values, number, nodes, edges, {"rankdir": rankdir}, hints=hints)
 
 
 _GRAPH_CLASSES: Dict[Any, Any] = {}

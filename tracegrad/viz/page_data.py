@@ -136,7 +136,8 @@ def page_data(t: Trace, moments: List[Moment], heads: Optional[Mapping[str, str]
             "grads": {str(n): exact(g) for n, g in moment.grads.items()},
             "shownGrads": {str(n): t.num(g) for n, g in moment.grads.items()},
             "focus": [str(n) for n in moment.focus],
-            "edge": None if step is None else f"g_e{step.node_number}_{step.position}",
+            # the way the gradient travels: from the node to its op, then along the step's edge
+            "edges": [] if step is None else [f"g_r{step.node_number}", f"g_e{step.node_number}_{step.position}"],
             "paint": {f"g_{element}": paints.entry(look) for element, look in moment.changes.items()},
         })
     r = t.d(t.root)

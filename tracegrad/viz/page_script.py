@@ -155,8 +155,9 @@ JS = r"""
       text("feedback", feedback(i));
       fb.className = answered[i] ? "right" : "wrong";
     } else { text("feedback", ""); }
-    var edge = frame.edge ? parts[frame.edge] : null;
-    viewer.follow(focusOf(frame), edge ? edge.querySelector("path") : null);
+    viewer.follow(focusOf(frame), (frame.edges || []).map(function (id) {
+      return parts[id] ? parts[id].querySelector("path") : null;
+    }).filter(function (path) { return path !== null; }));
     prev.disabled = i === 0;
     next.disabled = i === frames.length - 1;
     document.body.setAttribute("data-frame", String(i));

@@ -91,6 +91,7 @@ def _pin(pic: Picture, laid: Dict[str, Any], away: Set[str]) -> Picture:
     """A copy of ``pic`` with every node and edge at the place ``laid`` (dot's -Tjson) gives it;
     the edges ``away`` (left out of the layout) go along a lane under the picture."""
     pinned = pic.copy()
+    pinned.hints = []  # the layout's own guides: nothing to draw
     where = {o["name"]: o for o in laid.get("objects", []) if "pos" in o}
     routes = {e.get("id"): e for e in laid.get("edges", [])}
     x0, y0, x1, y1 = (float(c) for c in laid["bb"].split(","))

@@ -92,8 +92,8 @@ function makeViewer(stage, readablePx, smallestHint) {
     apply();
   }
   // keep the elements in view at the zoom the page opened with (or the learner chose): pan when
-  // one is outside; when they are further apart than the stage, travel along the path that joins
-  // them (the edge a gradient flows back along), from the first element to the last
+  // one is outside; when they are further apart than the stage, travel along the paths that join
+  // them (the edges a gradient flows back along), from the first element to the last
   var following = [], along = null, motion = null;
   function still() {
     if (motion !== null) { cancelAnimationFrame(motion); motion = null; }
@@ -122,10 +122,10 @@ function makeViewer(stage, readablePx, smallestHint) {
     view.x = stage.clientWidth / 2 - x * view.s;
     view.y = stage.clientHeight / 2 - y * view.s;
   }
-  function follow(elements, path) {
+  function follow(elements, paths) {
     still();
     following = elements;
-    along = path || null;
+    along = paths && paths.length ? paths : null;
     if (!elements.length || !stage.clientWidth || !stage.clientHeight) { return; }
     var margin = 24, w = stage.clientWidth, h = stage.clientHeight;
     var b = place(elements);
@@ -149,17 +149,20 @@ function makeViewer(stage, readablePx, smallestHint) {
     }
     travel(elements[0], elements[elements.length - 1], along);
   }
-  function travel(from, to, path) {
-    var length = path.getTotalLength();
-    var head = point(path, length), tail = point(path, 0);
+  function travel(from, to, paths) {
+    // each path is travelled from its end to its start, the way a gradient flows back
+    var points = [];
+    paths.forEach(function (path) {
+      var length = path.getTotalLength(), n = Math.max(2, Math.ceil(length * view.s / 40));
+      for (var k = 0; k <= n; k++) { points.push(point(path, length * (1 - k / n))); }
+    });
+    var head = points[0], tail = points[points.length - 1], last = points.length - 1;
     function middle(b, p) {  // of a box and a point
       return { x: (Math.min(b.l, p.x) + Math.max(b.r, p.x)) / 2, y: (Math.min(b.t, p.y) + Math.max(b.b, p.y)) / 2 };
     }
     var start = middle(place([from]), head), end = middle(place([to]), tail);
-    var points = [];
-    for (var k = 0; k <= 32; k++) { points.push(point(path, length * (1 - k / 32))); }
-    function at(u) {  // along the path, drifting from the start's offset to the end's
-      var i = Math.min(31, Math.floor(u * 32)), f = u * 32 - i, p = points[i], q = points[i + 1];
+    function at(u) {  // along the paths, drifting from the start's offset to the end's
+      var i = Math.min(last - 1, Math.floor(u * last)), f = u * last - i, p = points[i], q = points[i + 1];
       return { x: p.x + (q.x - p.x) * f + (start.x - head.x) * (1 - u) + (end.x - tail.x) * u,
                y: p.y + (q.y - p.y) * f + (start.y - head.y) * (1 - u) + (end.y - tail.y) * u };
     }
