@@ -200,8 +200,8 @@ def test_the_picture_follows_the_steps(page: Any, saved: Dict[str, Any]) -> None
 
 def test_every_frame_is_the_one_the_renderer_draws(browser: Any, renderer: Any, tmp_path: os.PathLike) -> None:
     """The page restyles one drawing: at every frame it holds exactly what the renderer draws for that frame."""
-    model = MLP(2, [2, 1], activation="tanh", rng=0)
-    x = [Value(0.5, label="x0"), Value(-1.5, label="x1")]
+    model = MLP(1, [2, 1], activation="tanh", rng=0)
+    x = [Value(0.5, label="x0")]
     out = model(x) - x[0]  # module boxes, an ordered op, an input used twice
     out.label = "L"
     saved = _save(str(tmp_path), out, "page.html", renderer=renderer)
@@ -325,8 +325,12 @@ def test_practice_accepts_a_right_answer_corrects_a_wrong_one_and_keeps_score(
     assert tab.text_content("#step-contribution") == "?" and t.num(step.contribution) not in tab.text_content(
         f"#g_e{step.node_number}_{step.position}")
     assert tab.text_content(f'#grads tr[data-number="{step.input_number}"] td.grad') == "?"
+    assert tab.text_content(f"#g_v{step.input_number}").strip().endswith("grad ?")  # the box keeps it secret too
     answer.fill(f"{step.contribution * 1.004:.6g}")  # within 1%
     check.click()
+    assert tab.text_content(f"#g_v{step.input_number}").strip().endswith(f"grad {t.num(step.total)}")
+    label = tab.text_content(f"#g_e{step.node_number}_{step.position}").strip()
+    assert label.endswith(f"{t.num(step.local)} × {t.num(step.upstream)} = {t.num(step.contribution)}")
     assert tab.text_content("#feedback").startswith("Right!") and t.step_text(step) in tab.text_content("#feedback")
     assert (score.get_attribute("data-right"), score.get_attribute("data-answered")) == ("1", "1")
     assert tab.text_content("#step-contribution") == t.num(step.contribution)  # revealed

@@ -16,8 +16,8 @@ from svg_parts import Part, groups
 
 def graph() -> Value:
     """Module boxes, an ordered op (left / right labels) and an input used twice."""
-    model = MLP(2, [2, 1], activation="tanh", rng=0)
-    x = [Value(0.5, label="x0"), Value(-1.5, label="x1")]
+    model = MLP(1, [2, 1], activation="tanh", rng=0)
+    x = [Value(0.5, label="x0")]
     out = model(x) - x[0]
     out.label = "L"
     return out
