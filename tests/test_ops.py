@@ -212,3 +212,30 @@ def test_second_derivative_matches_differences_of_first(name: str) -> None:
                 assert math.isclose(got or 0.0, numeric, rel_tol=1e-4, abs_tol=1e-4), (xs, i, j, got, numeric)
 
     check()
+
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, -1e-300, 5e-324, -5e-324, 1e300, -1e300, 709.0, -745.0,
+           math.inf, -math.inf, math.nan]
+FINITE_PARTIALS = sorted(name for name, op in OPS.items() if op.finite_partials)
+
+
+@pytest.mark.parametrize("name", FINITE_PARTIALS)
+def test_ops_flagged_finite_partials_have_them_wherever_the_output_is_finite(name: str) -> None:
+    # what lets backward() skip a node whose upstream gradient is 0: local * 0.0 is then 0.0
+    op = OPS[name]
+    width = 2 if op.arity == VARIADIC else op.arity
+
+    @given(st.lists(st.one_of(st.sampled_from(SPECIAL), st.floats()), min_size=width, max_size=width),
+           st.sampled_from([0.0, 0.01, 0.3]))
+    def check(xs: List[float], slope: float) -> None:
+        args = ([*xs, 1.5] if name == "linear" else xs) + ([slope] if op.param else [])
+        try:
+            out = op.forward(*args)
+        except (ArithmeticError, ValueError):
+            return  # refused by forward: no node is made
+        if (op.check is not None and op.check(*args)) or not math.isfinite(out):
+            return
+        partials = op.grads(*args, out)
+        assert all(math.isfinite(p) for p in partials), (args, out, partials)
+
+    check()

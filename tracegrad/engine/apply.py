@@ -53,6 +53,16 @@ def linear(ws: Sequence[ValueLike], xs: Sequence[ValueLike], b: ValueLike) -> Va
     """
     if len(ws) != len(xs):
         raise ValueError(f"linear: {len(ws)} weights for {len(xs)} inputs")
+    if b.__class__ is Value:
+        # one pass that checks the types and adds the products left to right (the op table's
+        # forward, inline); numbers or subclasses of Value among the inputs take the way below
+        total = b.data  # type: ignore[union-attr]
+        for w, x in zip(ws, xs):
+            if w.__class__ is not Value or x.__class__ is not Value:
+                break
+            total += w.data * x.data  # type: ignore[union-attr]
+        else:
+            return record(_LINEAR, total, (*ws, *xs, b), None)
     items, data = _values_and_data((*ws, *xs, b))
     return record(_LINEAR, run_forward(_LINEAR, data), items, None)
 

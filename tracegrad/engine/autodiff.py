@@ -3,19 +3,24 @@
 :func:`backward_steps` is the chain rule written once, as a generator of one :class:`Step` per
 edge of the graph (the pictures, anomaly mode and :func:`grad` read it). :func:`backward` is its
 fast twin for ``Value.backward()``: the same loop without the records, which the tests pin to
-:func:`backward_steps` on generated graphs. Neither holds any calculus: every local partial comes
-from the op table.
+:func:`backward_steps` on generated graphs, bit for bit. Neither holds any calculus: every local
+partial comes from the op table (the twin writes out those of add, mul, relu and linear, and skips
+a node whose upstream gradient is exactly 0 where its op says that changes nothing).
 """
 
 from __future__ import annotations
 
+from itertools import filterfalse
+from math import isfinite
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Sequence, Union, cast
 
 from .errors import DerivativeError
 from .generic import to_float
 from .modes import current_mode, mode_or_none
-from .ops import Op, describe_args
+from .ops import OPS, Op, describe_args
 from .value import Value
+
+_ADD, _MUL, _RELU, _LINEAR = OPS["add"], OPS["mul"], OPS["relu"], OPS["linear"]
 
 
 def topological_order(root: Value) -> List[Value]:
@@ -27,6 +32,7 @@ def topological_order(root: Value) -> List[Value]:
     emit = order.append
     seen: set[Value] = set()
     mark = seen.add
+    visited = seen.__contains__
     stack: List[Any] = [root]
     push = stack.append
     pop = stack.pop
@@ -55,7 +61,7 @@ def topological_order(root: Value) -> List[Value]:
             if node._a not in seen:
                 push(node._a)
         else:
-            stack.extend([x for x in reversed(node._a) if x not in seen])
+            stack.extend(filterfalse(visited, reversed(node._a)))
     return order
 
 
@@ -162,9 +168,30 @@ def backward(root: Value, gradient: float = 1.0) -> None:
             if op is None:
                 continue
             g = node.grad
+            if not g and op.finite_partials and isfinite(node.data):
+                continue  # each step would add local * 0.0 = 0.0: nothing changes (see Op.finite_partials)
             a = node._a
             arity = op.arity
-            if arity == 2:
+            # the op table's partials, written out for the ops of a neural net: x * y has y and x,
+            # x + y has 1 and 1, relu has step(x), linear has x_i, w_i and 1
+            if op is _MUL:
+                b = node._b
+                a.grad += b.data * g
+                b.grad += a.data * g
+            elif op is _ADD:
+                a.grad += g
+                node._b.grad += g
+            elif op is _RELU:
+                a.grad += g if a.data > 0 else 0.0 * g
+            elif op is _LINEAR:  # inputs (w..., x..., b), in input order as backward_steps takes them
+                n = len(a) >> 1
+                xs = a[n:-1]
+                for w, x in zip(a, xs):
+                    w.grad += x.data * g
+                for w, x in zip(a, xs):
+                    x.grad += w.data * g
+                a[-1].grad += g
+            elif arity == 2:
                 b = node._b
                 da, db = op.grads(a.data, b.data, node.data)
                 a.grad += da * g

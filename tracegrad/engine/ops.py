@@ -26,7 +26,7 @@ Derivatives at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``, ``step'(
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import add, mul
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
@@ -72,6 +72,11 @@ class Op:
         check: called with the same arguments as ``forward`` before it; returns an error text
             naming what is wrong (e.g. ``"input must be > 0"``) or None if the inputs are valid.
         doc: one line for the reader, including the derivative's convention at kinks.
+        finite_partials: the partials are finite, and computing them raises nothing, wherever
+            the output is finite. Then a node with a finite output whose upstream gradient is
+            exactly 0 adds exactly 0 to each input, and ``backward()`` skips it (a dead ReLU
+            cuts off its whole neuron); where the output is inf or NaN nothing is skipped, so
+            ``inf * 0`` still gives NaN. False unless an op says so.
     """
 
     name: str
@@ -86,6 +91,7 @@ class Op:
     check: Optional[Callable[..., Optional[str]]] = None
     doc: str = ""
     input_names: Tuple[str, ...] = field(default=())
+    finite_partials: bool = False
 
     def __post_init__(self) -> None:
         if self.arity != VARIADIC:
@@ -269,6 +275,13 @@ FUSED_OPS: Tuple[Op, ...] = (
 )
 """Ops with any number of inputs, that stand for a chain of fine-grained ones; the partials of
 ``linear`` are ``x_i`` for ``w_i``, ``w_i`` for ``x_i`` and 1 for the bias."""
+
+# Op.finite_partials (for mul and linear, a finite output means every factor is finite); not div,
+# pow, vpow, log, sqrt: a partial can overflow or divide by 0 where the output is finite
+_FINITE_PARTIALS = {"add", "sub", "mul", "neg", "exp", "tanh", "sigmoid", "relu", "leaky_relu", "sin", "cos",
+                    "abs", "step", "sign", "sum", "linear"}
+BUILTIN_OPS = tuple(replace(op, finite_partials=op.name in _FINITE_PARTIALS) for op in BUILTIN_OPS)
+FUSED_OPS = tuple(replace(op, finite_partials=op.name in _FINITE_PARTIALS) for op in FUSED_OPS)
 
 OPS: Dict[str, Op] = {op.name: op for op in BUILTIN_OPS + FUSED_OPS}
 """Every op by name: the built-ins and those added with :func:`register_op`."""

@@ -184,7 +184,8 @@ class Value(MicrogradNames):
 
     def relu(self) -> Value:
         """max(0, x), with relu'(0) = 0."""
-        return _unary(_RELU, self)
+        d = self.data
+        return record(_RELU, d if d > 0 else 0.0, self, None)  # the op table's forward, inline
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x; the derivative at 0 is slope."""
@@ -271,15 +272,15 @@ def record(op: Op, data: float, a: Any, b: Any) -> Value:
     v.data = data
     v.grad = 0.0
     v.label = ""
+    v.op = op
+    v._a = a
+    v._b = b
     mode = mode_or_none()
-    if mode is None or mode.record:
-        v.op = op
-        v._a = a
-        v._b = b
-    else:
-        v.op = v._a = v._b = None
-    if mode is not None and mode.on_node is not None:
-        mode.on_node(v)
+    if mode is not None:  # no_grad, or anomaly mode's hook
+        if not mode.record:
+            v.op = v._a = v._b = None
+        if mode.on_node is not None:
+            mode.on_node(v)
     return v
 
 
