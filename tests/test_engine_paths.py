@@ -17,6 +17,7 @@ from tracegrad.engine import (
     backward_steps,
     linear,
     mode_context,
+    neuron,
     topological_order,
     value_sum,
 )
@@ -109,7 +110,7 @@ def test_topological_order_puts_each_node_after_its_inputs(e: Expression) -> Non
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.5, -3.0, 1e300, -1e300, 1e-300, 5e-324, math.inf, -math.inf, math.nan]
 UNARY = ["relu", "tanh", "exp", "sigmoid", "abs", "neg", "sin", "cos", "step", "sign", "sqrt", "log", "square",
          "reciprocal", "leaky_relu"]
-BINARY = ["add", "sub", "mul", "div", "linear", "sum"]
+BINARY = ["add", "sub", "mul", "div", "linear", "linear_relu", "shared", "sum"]
 leaf_values = st.one_of(st.sampled_from(SPECIAL), st.floats(-3.0, 3.0))
 # one instruction: (op, three picks among the nodes so far, a width, whether a dead-or-alive relu follows)
 instructions = st.tuples(st.sampled_from(UNARY + BINARY), st.integers(0, 10**6), st.integers(0, 10**6),
@@ -120,10 +121,19 @@ def build(leaves: List[Value], program: List[Any]) -> Value:
     """The graph a program of instructions makes; an instruction whose op refuses its inputs
     (log of -1, exp overflowing) is left out, as a user's graph would not have that node."""
     nodes = list(leaves)
+    tuples: Any = None  # the latest neuron's (w..., b) and (x...), which "shared" reads again
     for kind, i, j, k, width, relu_after in program:
         x, y = nodes[i % len(nodes)], nodes[j % len(nodes)]
         pick = [nodes[(k + 7 * m) % len(nodes)] for m in range(2 * width + 1)]
         try:
+            if kind == "shared" and tuples is not None:
+                v = neuron(*tuples, relu=relu_after)
+                nodes.append(v)
+                continue
+            if kind in ("linear_relu", "shared"):
+                tuples = ((*pick[:width], pick[-1]), tuple(pick[width:-1]))
+                nodes.append(neuron(*tuples, relu=True))
+                continue
             if kind == "square":
                 v = x ** 2
             elif kind == "reciprocal":
@@ -156,6 +166,8 @@ def bits(x: float) -> str:
 @example([0.0], [("sqrt", 0, 0, 0, 1, False), ("sub", 1, 0, 0, 1, True)])  # sqrt'(0) behind a dead relu
 @example([1e300, 1e300, -1.0], [("linear", 0, 0, 0, 1, True), ("mul", 0, 2, 0, 1, True)])
 @example([5e-324, -1.0], [("log", 0, 0, 0, 1, False), ("mul", 2, 1, 0, 1, True)])  # log'(tiny) overflows
+@example([math.inf, 0.0], [("linear_relu", 0, 0, 0, 1, False)])  # a dead ReLU neuron: inf * 0 is NaN
+@example([-1.0, 2.0], [("linear_relu", 0, 0, 0, 1, False), ("shared", 0, 0, 0, 1, False), ("add", 2, 3, 0, 1, False)])
 def test_the_zero_upstream_skip_changes_no_bit(data: List[float], program: List[Any]) -> None:
     leaves = [Value(x) for x in data]
     out = build(leaves, program)

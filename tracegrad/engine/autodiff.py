@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from itertools import filterfalse
 from math import isfinite
+from operator import attrgetter
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Sequence, Union, cast
 
 from .errors import DerivativeError
@@ -20,7 +21,8 @@ from .modes import current_mode, mode_or_none
 from .ops import OPS, Op, describe_args
 from .value import Value
 
-_ADD, _MUL, _RELU, _LINEAR = OPS["add"], OPS["mul"], OPS["relu"], OPS["linear"]
+_ADD, _MUL, _RELU, _LINEAR, _LINEAR_RELU = OPS["add"], OPS["mul"], OPS["relu"], OPS["linear"], OPS["linear_relu"]
+_data = attrgetter("data")
 
 
 def topological_order(root: Value) -> List[Value]:
@@ -33,6 +35,7 @@ def topological_order(root: Value) -> List[Value]:
     seen: set[Value] = set()
     mark = seen.add
     visited = seen.__contains__
+    walked: set[int] = set()  # the tuples of inputs that neurons share (by id: they are alive)
     stack: List[Any] = [root]
     push = stack.append
     pop = stack.pop
@@ -40,6 +43,11 @@ def topological_order(root: Value) -> List[Value]:
         node = pop()
         if node is None:  # the node below the marker has all its inputs in order now
             emit(pop())
+            continue
+        if node.__class__ is tuple:  # a neuron's weights or inputs: walked like a node, once
+            if id(node) not in walked:
+                walked.add(id(node))
+                stack.extend(filterfalse(visited, reversed(node)))
             continue
         if node in seen:
             continue
@@ -60,6 +68,9 @@ def topological_order(root: Value) -> List[Value]:
         elif op.arity == 1:
             if node._a not in seen:
                 push(node._a)
+        elif op is _LINEAR or op is _LINEAR_RELU:
+            push(node._b)
+            push(node._a)
         else:
             stack.extend(filterfalse(visited, reversed(node._a)))
     return order
@@ -111,8 +122,8 @@ def backward_steps(root: Value, gradient: float = 1.0, *, create_graph: bool = F
         else:
             args = [v.data for v in inputs]
             out = node.data
-        if op.arity != 2 and node._b is not None:
-            args.append(node._b)
+        if node.param is not None:
+            args.append(node.param)
         try:
             locals_ = op.grads(*args, out)
         except (ArithmeticError, ValueError) as exc:
@@ -183,14 +194,21 @@ def backward(root: Value, gradient: float = 1.0) -> None:
                 node._b.grad += g
             elif op is _RELU:
                 a.grad += g if a.data > 0 else 0.0 * g
-            elif op is _LINEAR:  # inputs (w..., x..., b), in input order as backward_steps takes them
-                n = len(a) >> 1
-                xs = a[n:-1]
+            elif op is _LINEAR or (op is _LINEAR_RELU and node.data > 0):  # a: (w..., b), node._b: (x...)
+                xs = node._b  # in input order (all w, all x, then b), as backward_steps takes them
                 for w, x in zip(a, xs):
                     w.grad += x.data * g
                 for w, x in zip(a, xs):
                     x.grad += w.data * g
                 a[-1].grad += g
+            elif op is _LINEAR_RELU:  # a dead ReLU: each step adds (x·0)·g, which is 0 unless some are inf or nan
+                xs = node._b
+                if not (isfinite(g) and isfinite(sum(map(_data, a), sum(map(_data, xs))))):
+                    for w, x in zip(a, xs):
+                        w.grad += x.data * 0.0 * g
+                    for w, x in zip(a, xs):
+                        x.grad += w.data * 0.0 * g
+                    a[-1].grad += 0.0 * g
             elif arity == 2:
                 b = node._b
                 da, db = op.grads(a.data, b.data, node.data)

@@ -72,11 +72,9 @@ class Op:
         check: called with the same arguments as ``forward`` before it; returns an error text
             naming what is wrong (e.g. ``"input must be > 0"``) or None if the inputs are valid.
         doc: one line for the reader, including the derivative's convention at kinks.
-        finite_partials: the partials are finite, and computing them raises nothing, wherever
-            the output is finite. Then a node with a finite output whose upstream gradient is
-            exactly 0 adds exactly 0 to each input, and ``backward()`` skips it (a dead ReLU
-            cuts off its whole neuron); where the output is inf or NaN nothing is skipped, so
-            ``inf * 0`` still gives NaN. False unless an op says so.
+        finite_partials: the partials are finite, and raise nothing, wherever the output is
+            finite: then ``backward()`` skips a node with a finite output and an upstream gradient
+            of exactly 0, as each step would add 0 (``inf * 0`` still gives NaN where it did).
     """
 
     name: str
@@ -269,19 +267,22 @@ def _linear_grads(*args: Number) -> Tuple[Number, ...]:
 
 FUSED_OPS: Tuple[Op, ...] = (
     Op("sum", "Σ", VARIADIC, _sum_forward, lambda *args: (1.0,) * (len(args) - 1), ("1",),
-       doc="x0 + x1 + ... added left to right: one node instead of a chain of +"),
-    Op("linear", "Σw·x+b", VARIADIC, _linear_forward, _linear_grads, ("x_i", "w_i", "1"),
+       doc="x0 + x1 + ... added left to right: one node instead of a chain of +", finite_partials=True),
+    Op("linear", "Σw·x+b", VARIADIC, _linear_forward, _linear_grads, ("x_i", "w_i", "1"), finite_partials=True,
        doc="b + w0*x0 + w1*x1 + ... over inputs (w..., x..., b): a neuron's pre-activation as one node"),
+    Op("linear_relu", "relu(Σw·x+b)", VARIADIC, lambda *args: _relu(_linear_forward(*args)),
+       lambda *args: tuple(p * step(args[-1]) for p in _linear_grads(*args)),  # relu'(pre) = step(out)
+       ("x_i * step(out)", "w_i * step(out)", "step(out)"), (POSITIVE,),  # tests: away from the kink
+       doc="relu(b + w0*x0 + w1*x1 + ...): a ReLU neuron as one node"),
 )
 """Ops with any number of inputs, that stand for a chain of fine-grained ones; the partials of
 ``linear`` are ``x_i`` for ``w_i``, ``w_i`` for ``x_i`` and 1 for the bias."""
 
-# Op.finite_partials (for mul and linear, a finite output means every factor is finite); not div,
-# pow, vpow, log, sqrt: a partial can overflow or divide by 0 where the output is finite
-_FINITE_PARTIALS = {"add", "sub", "mul", "neg", "exp", "tanh", "sigmoid", "relu", "leaky_relu", "sin", "cos",
-                    "abs", "step", "sign", "sum", "linear"}
-BUILTIN_OPS = tuple(replace(op, finite_partials=op.name in _FINITE_PARTIALS) for op in BUILTIN_OPS)
-FUSED_OPS = tuple(replace(op, finite_partials=op.name in _FINITE_PARTIALS) for op in FUSED_OPS)
+# Op.finite_partials of the built-ins (for mul, a finite output means both factors are); not div, pow,
+# vpow, log, sqrt: a partial can overflow or divide by 0 where the output is finite
+_FINITE = {"add", "sub", "mul", "neg", "exp", "tanh", "sigmoid", "relu", "leaky_relu", "sin", "cos", "abs", "step",
+           "sign"}
+BUILTIN_OPS = tuple(replace(op, finite_partials=op.name in _FINITE) for op in BUILTIN_OPS)
 
 OPS: Dict[str, Op] = {op.name: op for op in BUILTIN_OPS + FUSED_OPS}
 """Every op by name: the built-ins and those added with :func:`register_op`."""

@@ -23,6 +23,7 @@ Number = Union[int, float]
 ValueLike = Union["Value", int, float]
 
 _ADD, _SUB, _MUL, _DIV, _NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["neg"]
+NEURONS = (OPS["linear"], OPS["linear_relu"])  # the ops whose nodes hold (w..., b) and (x...)
 _POW, _VPOW = OPS["pow"], OPS["vpow"]
 
 
@@ -46,9 +47,10 @@ class Value(MicrogradNames):
     """
 
     __slots__ = ("__weakref__", "_a", "_b", "data", "grad", "label", "op")
-    # _a, _b: a unary op's input and its numeric parameter (or None); a binary op's two inputs;
-    # a variadic op's tuple of inputs and its parameter. Slots, not a tuple, so that a node is a
-    # single object for the garbage collector to track.
+    # _a, _b: a unary op's input and its numeric parameter (or None); a binary op's two inputs; a
+    # variadic op's tuple of inputs and its parameter; a neuron's (linear's) tuple of weights and bias,
+    # and its tuple of inputs, shared with other nodes (see apply.neuron). Slots, not a tuple, so
+    # that a node is a single object for the garbage collector to track.
 
     data: float
     grad: Any
@@ -84,13 +86,15 @@ class Value(MicrogradNames):
             return (self._a, self._b)
         if op.arity == 1:
             return (self._a,)
+        if op in NEURONS:
+            return (*self._a[:-1], *self._b, self._a[-1])
         return tuple(self._a)
 
     @property
     def param(self) -> Optional[float]:
         """The op's numeric parameter (the 3 of ``x ** 3``), or None."""
         op = self.op
-        return None if op is None or op.arity == 2 else self._b
+        return None if op is None or op.arity == 2 or op in NEURONS else self._b
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
@@ -259,7 +263,8 @@ def _lift(x: Any) -> Any:
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real):
-        return Value(x)
+        mode = mode_or_none()
+        return Value(x) if mode is None or mode.constant is None else mode.constant(x)  # type: ignore[arg-type]
     return NotImplemented
 
 
