@@ -61,6 +61,15 @@ def _refs(kind: str, n: int) -> List[Ref]:
     return made
 
 
+def _flat(op: Op, refs: Any) -> Tuple[Any, ...]:
+    """A signature's refs in the order of the node's inputs: a neuron's (w..., b) and (x...) are
+    kept apart while the samples are compared (the first is one object for every sample)."""
+    if op is _LINEAR or op is _LINEAR_RELU:
+        wb, xs = refs
+        return (*wb[:-1], *xs, wb[-1])
+    return refs  # type: ignore[no-any-return]
+
+
 class NotABatch(Exception):
     """The traced graph is not one graph per sample and a sum over them (the message says why)."""
 
@@ -189,13 +198,15 @@ class _Analysis:
                     continue
                 op = node.op
                 if op is _LINEAR or op is _LINEAR_RELU:  # its (w..., b) and (x...), shared with other nodes
-                    (wb, wb_kinds), (xs, xs_kinds) = refs_of(node._a, get, seen), refs_of(node._b, get, seen)
-                    refs, kinds = (*wb[:-1], *xs, wb[-1]), wb_kinds | xs_kinds
+                    wb, xs = refs_of(node._a, get, seen), refs_of(node._b, get, seen)
+                    refs: Any = (wb[0], xs[0])  # written out by _flat
+                    mine, foreign = wb[1] or xs[1], wb[2] or xs[2]
                 else:
                     inputs = node.inputs
                     refs = tuple(map(get, inputs, map(shared_get, inputs)))  # None: not this sample's, not shared
                     kinds = set(map(type, refs))
-                if tuple not in kinds or type(None) in kinds:  # shared leaves only, or another sample's
+                    mine, foreign = tuple in kinds, type(None) in kinds
+                if foreign or not mine:  # another sample's input, or shared leaves only
                     self.others.append((pos, node))
                     continue
                 local[node] = node_refs[len(nodes)]
@@ -217,8 +228,9 @@ class _Analysis:
         found = self.leaf_tuples.get(id(items)) or seen.get(id(items))
         if found is None:
             refs = tuple(map(get, items, map(self.shared_ref.get, items)))
-            found = (refs, set(map(type, refs)))
-            if found[1] != _INT:
+            kinds = set(map(type, refs))
+            found = (refs, tuple in kinds, type(None) in kinds)  # the refs, any of the sample's, any foreign
+            if kinds != _INT:
                 seen[id(items)] = found
             elif sys.getrefcount(items) > 4:  # read by other nodes too (a tuple of one node's is not kept)
                 self.leaf_tuples[id(items)] = found
@@ -377,7 +389,7 @@ class _Analysis:
         template: List[Tuple[Op, Any, Tuple[Ref, ...]]] = []
         for op, param, refs in sig0:
             new: List[Ref] = []
-            for r in refs:
+            for r in _flat(op, refs):
                 if r.__class__ is int:  # a shared leaf
                     s = next(slot)
                     new.append(("x", column_of[s]) if s in column_of else ("s", r))
@@ -398,7 +410,7 @@ class _Analysis:
         shared = self.shared
         for op, param, refs in signature:
             new: List[Any] = []
-            for r in refs:
+            for r in _flat(op, refs):
                 if r.__class__ is int:
                     leaf = shared[r]
                     slots.append(leaf)

@@ -30,9 +30,10 @@ _INDENT = "        "
 
 def literal(x: Any, namespace: Dict[str, Any]) -> str:
     """``x`` as source text: ``repr`` for a finite number, else a name bound to it (``inf``)."""
-    if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x):
+    if x is None or (isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)):
         return repr(x)
-    name = f"_k{len([k for k in namespace if k.startswith('_k')])}"
+    name = f"_k{namespace.setdefault('__constants', 0)}"
+    namespace["__constants"] += 1
     namespace[name] = x
     return name
 
