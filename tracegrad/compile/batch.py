@@ -180,7 +180,7 @@ class _Analysis:
         self.last = 0  # the position of the last sample's last node
         bounds = [0, *starts, len(order)]
         self.leaf_tuples: Dict[int, Any] = {}  # (the traced graph keeps every tuple alive: ids are unique)
-        refs_of = self._tuple_refs
+        refs_of, leaf_tuples = self._tuple_refs, self.leaf_tuples.get
         for piece in range(n + 1):
             i = piece - 1  # the prefix before sample 0 reads no sample
             local: Dict[Value, Any] = dict(zip(self.samples[i], _refs("x", len(self.samples[i])))) if i >= 0 else {}
@@ -198,20 +198,22 @@ class _Analysis:
                     continue
                 op = node.op
                 if op is _LINEAR or op is _LINEAR_RELU:  # its (w..., b) and (x...), shared with other nodes
-                    wb, xs = refs_of(node._a, get, seen), refs_of(node._b, get, seen)
+                    a, b = node._a, node._b
+                    wb = leaf_tuples(id(a)) or refs_of(a, get, seen)
+                    xs = seen.get(id(b)) or refs_of(b, get, seen)
                     refs: Any = (wb[0], xs[0])  # written out by _flat
-                    mine, foreign = wb[1] or xs[1], wb[2] or xs[2]
+                    mine, foreign, param = wb[1] or xs[1], wb[2] or xs[2], None
                 else:
                     inputs = node.inputs
                     refs = tuple(map(get, inputs, map(shared_get, inputs)))  # None: not this sample's, not shared
                     kinds = set(map(type, refs))
-                    mine, foreign = tuple in kinds, type(None) in kinds
+                    mine, foreign, param = tuple in kinds, type(None) in kinds, node.param
                 if foreign or not mine:  # another sample's input, or shared leaves only
                     self.others.append((pos, node))
                     continue
                 local[node] = node_refs[len(nodes)]
                 nodes.append(node)
-                signature.append((node.op, node.param, refs))
+                signature.append((op, param, refs))
                 if i == n - 1:
                     self.last = pos
             if i >= 0:
@@ -226,7 +228,7 @@ class _Analysis:
         tuple of shared leaves (a neuron's parameters) once for all samples, any other once per
         sample (a layer's inputs, read by all its neurons)."""
         found = self.leaf_tuples.get(id(items)) or seen.get(id(items))
-        if found is None:
+        if not found:
             refs = tuple(map(get, items, map(self.shared_ref.get, items)))
             kinds = set(map(type, refs))
             found = (refs, tuple in kinds, type(None) in kinds)  # the refs, any of the sample's, any foreign

@@ -85,7 +85,10 @@ def neuron(params: Sequence[ValueLike], xs: Sequence[ValueLike], relu: bool = Fa
             total += w.data * x.data  # type: ignore[union-attr]
         else:
             return record(op, total if not relu or total > 0 else 0.0, params, xs)
-    params, xs = tuple(map(as_value, params)), tuple(map(as_value, xs))
+    if not all(isinstance(v, Value) for v in params):  # numbers lifted (a tuple of Values is kept)
+        params = tuple(map(as_value, params))
+    if not all(isinstance(v, Value) for v in xs):
+        xs = tuple(map(as_value, xs))
     data = [v.data for v in (*params[:-1], *xs, params[-1])]  # type: ignore[union-attr]
     return record(op, run_forward(op, data), params, xs)
 
