@@ -117,6 +117,16 @@ def test_micrograds_step_on_any_batch(vectorise: bool, kind: str, n: int, data: 
     assert agree(got, eager(loss, params, X, y), exact=not vectorise), f.source[:2000]
 
 
+def test_straight_line_code_of_relu_neurons_on_special_rows_is_eager_bit_for_bit() -> None:
+    X = [[math.inf, 0.5], [math.nan, 1.0], [0.0, 0.0], [-1e308, 1e308], [0.3, -0.2], [-0.0, 2.0]]
+    y = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0]
+    model, params = make("fused")
+    loss = svm_loss(model, params)
+    f = compile(loss, batch=False)
+    assert agree(compiled(f, params, X, y), eager(loss, params, X, y), exact=True)
+    assert "straight-line" in f.plan
+
+
 @pytest.mark.parametrize("vectorise", [False, True])
 def test_new_data_and_updated_parameters_are_replayed(vectorise: bool) -> None:
     if vectorise:

@@ -157,10 +157,13 @@ class Writer:
             a = self.name[inputs[0]]
             b = self.name[inputs[1]] if len(inputs) > 1 else ""
             lines.append(f"    {name} = " + template.format(a=a, b=b, p=repr(node.param)))
-        elif op is OPS["linear"]:
+        elif op is OPS["linear"] or op is OPS["linear_relu"]:
             n = len(inputs) // 2
             terms = [f"{self.name[w]} * {self.name[x]}" for w, x in zip(inputs[:n], inputs[n : 2 * n])]
-            lines.extend(self._chain(name, self.name[inputs[-1]], terms))
+            pre = name if op is OPS["linear"] else "a" + name[1:]  # a ReLU neuron's pre-activation
+            lines.extend(self._chain(pre, self.name[inputs[-1]], terms))
+            if pre != name:
+                lines.append(f"    {name} = {pre} if {pre} > 0 else 0.0")
         elif op is OPS["sum"]:
             lines.extend(self._chain(name, self.name[inputs[0]], [self.name[x] for x in inputs[1:]]))
         else:
@@ -207,7 +210,7 @@ class Writer:
                 self._flush(group, lines)
             if node.op is None or not self.needs[node]:
                 continue
-            if node.op is OPS["linear"] and not _COLUMNS:
+            if (node.op is OPS["linear"] and not _COLUMNS) or node.op is OPS["linear_relu"]:
                 self._linear_lines(node, lines)
                 continue
             for inp, contribution in self._contributions(node, lines):
@@ -243,8 +246,15 @@ class Writer:
             if inp not in self.started:
                 self.started.add(inp)
                 lines.append(f"    {self._grad(inp)} = 0.0")
-        lines.append(f"    if {g} or not _isfinite({self.name[node]}):")
+        me = self.name[node]
+        relu = node.op is OPS["linear_relu"]  # alive: linear's steps; dead: (partner·0)·g, 0 unless inf or nan
+        lines.append(f"    if {me} > 0 and ({g} or not _isfinite({me})):" if relu else
+                     f"    if {g} or not _isfinite({me}):")
         lines.extend(f"        {self._grad(inp)} += {c}" for inp, c in steps)
+        if relu:
+            lines.append(f"    elif {me} <= 0 and not (_isfinite({g}) and _isfinite(a{me[1:]})):")
+            lines.extend(f"        {self._grad(inp)} += {c[: -len(g)]}0.0 * {g}" if c != g else
+                         f"        {self._grad(inp)} += 0.0 * {g}" for inp, c in steps)
 
     def _flush(self, group: Tuple[Value, ...], lines: List[str]) -> None:
         """Pass on the gradient of a tuple that fused nodes read: ``Σ_t partner_t * upstream_t``."""
