@@ -22,6 +22,10 @@ from ..engine.value import run_forward
 _COLUMNS = hasattr(math, "sumprod")
 
 
+class TakeEagerStep(ArithmeticError):
+    """Raised by generated code for a step it leaves to the eager engine (which compile runs then)."""
+
+
 class Program:
     """The generated code for one argument shape, and the leaves it reads and writes."""
 
@@ -89,7 +93,7 @@ class Writer:
         self.namespace: Dict[str, Any] = {
             "_pow": math.pow, "_exp": math.exp, "_sqrt": math.sqrt,
             "_tanh": math.tanh, "_sin": math.sin, "_cos": math.cos, "_mul": mul,
-            "_dot_columns": _dot_columns, "_isfinite": isfinite,
+            "_dot_columns": _dot_columns, "_isfinite": isfinite, "_TakeEagerStep": TakeEagerStep,
         }
         self.tuples: Dict[Tuple[Value, ...], str] = {}
         self.functions: Dict[Any, str] = {}
@@ -251,10 +255,9 @@ class Writer:
         lines.append(f"    if {me} > 0 and ({g} or not _isfinite({me})):" if relu else
                      f"    if {g} or not _isfinite({me}):")
         lines.extend(f"        {self._grad(inp)} += {c}" for inp, c in steps)
-        if relu:
+        if relu:  # the rare case of an inf or nan at a dead neuron: the eager engine takes the step
             lines.append(f"    elif {me} <= 0 and not (_isfinite({g}) and _isfinite(a{me[1:]})):")
-            lines.extend(f"        {self._grad(inp)} += {c[: -len(g)]}0.0 * {g}" if c != g else
-                         f"        {self._grad(inp)} += 0.0 * {g}" for inp, c in steps)
+            lines.append("        raise _TakeEagerStep")
 
     def _flush(self, group: Tuple[Value, ...], lines: List[str]) -> None:
         """Pass on the gradient of a tuple that fused nodes read: ``Σ_t partner_t * upstream_t``."""
