@@ -196,8 +196,9 @@ def _row(r: Row, found: Dict[Tuple[str, int, str], Row]) -> Row:
     wall, med = statistics.median(r["times"]), statistics.median(r["cpu"])
     row: Row = {"batch": n, "engine": name, "step": f"{wall * 1e3:.2f} ({min(r['times']) * 1e3:.2f})",
                 "cpu": f"{med * 1e3:.2f}", "per_sample": f"{med * 1e6 / n:.2f}", "seconds": r["times"]}
-    if "lines" in r:
-        row.update(compile=f"{r['compile_seconds']:.2f} s (CPU {r['compile_cpu']:.2f} s)",
+    if "lines" in r:  # compiling: the first call, less the one step it also runs
+        compile_wall, compile_cpu = r["compile_seconds"] - wall, r["compile_cpu"] - med
+        row.update(compile=f"{compile_wall:.2f} s (CPU {compile_cpu:.2f} s)",
                    memory=f"{r['memory_mb']:.0f} MB", lines=f"{r['lines']:,}", plan=r["plan"],
                    vs_eager="exact" if r["vs_eager"] == 0 else f"{r['vs_eager']:.1e}")
     targets: List[str] = []
@@ -207,7 +208,7 @@ def _row(r: Row, found: Dict[Tuple[str, int, str], Row]) -> Row:
         met.append(r["vs_eager"] <= 1e-12)
     if n == 10_000 and "lines" in r and not engine.startswith("straight"):
         targets.append("compiles in < 3 s and < 300 MB")
-        met.append(r["compile_seconds"] < 3.0 and r["memory_mb"] < 300)
+        met.append(compile_wall < 3.0 and r["memory_mb"] < 300)
         small = _median(found.get((engine, 100, graph)))
         if small is not None:
             targets.append("per sample at least as fast as at N = 100")
