@@ -266,6 +266,13 @@ def test_the_program_keeps_no_traced_node_alive() -> None:
         assert traced[-1]() is None
 
 
+def test_prepare_writes_the_program_without_running_it() -> None:
+    w = Value(2.0)
+    f = compile(lambda xs: sum(w * x for x in xs), vectorise=False)
+    assert f.prepare([1.0, 2.0, 3.0]).startswith("a loop over 3 samples") and w.grad == 0.0
+    assert f([1.0, 2.0, 3.0]) == 12.0 and f.traces == 1 and w.grad == 6.0
+
+
 def test_leaves_accumulate_across_calls_as_backward_does() -> None:
     w = Value(2.0)
     f = compile(lambda xs: sum(w * x * x for x in xs), vectorise=False)

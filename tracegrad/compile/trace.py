@@ -162,6 +162,12 @@ class Compiled:
         except (ArithmeticError, ValueError):
             return self._eager(args, backward=False)
 
+    def prepare(self, *args: Any) -> str:
+        """Trace and write the program for these arguments' shape now, without running it (a later
+        call with that shape replays it); returns :attr:`plan`."""
+        self._program(args, [])
+        return self.plan
+
     @property
     def source(self) -> str:
         """The generated Python source of the latest trace ("" before the first call)."""
