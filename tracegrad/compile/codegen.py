@@ -308,10 +308,9 @@ class Writer:
             b = self.name[inputs[1]] if len(inputs) > 1 else ""
             for inp, t in zip(inputs, templates):
                 yield inp, t.format(a=a, b=b, o=o, g=g)
-        elif op is OPS["pow"]:
+        elif op is OPS["pow"] and node.param >= 0:  # for n < 0, the op table's partial below
             n: Any = node.param
-            x, n_ = self.name[inputs[0]], self._constant(n)
-            local = "0.0" if n == 0 else f"({n_} * {o} / {x})" if n < 0 else f"({n_} * {x} ** {self._constant(n - 1)})"
+            local = "0.0" if n == 0 else f"({self._constant(n)} * {self.name[inputs[0]]} ** {self._constant(n - 1)})"
             yield inputs[0], f"{local} * {g}"
         elif op is OPS["linear"]:
             n = len(inputs) // 2

@@ -68,10 +68,9 @@ def contributions(op: Op, param: Any, names: Sequence[str], out: str, g: str,
     if template is not None:
         b = names[1] if len(names) > 1 else ""
         return [(i, t.format(a=names[0], b=b, o=out, g=g)) for i, t in enumerate(template)]
-    if op is _POW:
+    if op is _POW and param >= 0:  # for n < 0, the op table's partial below
         n_, n_1 = literal(param, namespace), literal(param - 1, namespace)
-        x = names[0]  # the op table's partial: n * out / x for n < 0, else n * x ** (n - 1)
-        local = "0.0" if param == 0 else f"({n_} * {out} / {x})" if param < 0 else f"({n_} * {x} ** {n_1})"
+        local = "0.0" if param == 0 else f"({n_} * {names[0]} ** {n_1})"
         return [(0, f"{local} * {g}")]
     if op is _LINEAR or op is _LINEAR_RELU:  # linear_relu's where it is alive: the caller sees to it
         n = len(names) // 2

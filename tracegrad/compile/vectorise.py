@@ -337,8 +337,13 @@ class NumpyWriter(LoopWriter):
                     continue
                 if param - 1 < 0:
                     lines.append(f"    if _np.any({a} == 0): {_refuse('pow: local derivative undefined')}")
-                local = f"({p} * {o} / {a})" if param < 0 else f"({p} * {a} ** {literal(param - 1, self.namespace)})"
-                add(refs[0], f"{local} * {g}")
+                if param < 0:  # the op table's n * out / x, refused where it overflows as there
+                    lines.append(f"    d{j} = ({p} * {o}) / {a}")
+                    lines.append(f"    if _np.any(_np.isinf(d{j}) & _np.isfinite({o})): "
+                                 f"{_refuse('pow: local derivative undefined')}")
+                    add(refs[0], f"d{j} * {g}")
+                    continue
+                add(refs[0], f"({p} * {a} ** {literal(param - 1, self.namespace)}) * {g}")
                 continue
             for ref, t in zip(refs, _CONTRIBUTIONS[op.name]):
                 add(ref, t.format(a=a, b=b_, o=o, g=g, p=p))

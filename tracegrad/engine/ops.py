@@ -153,7 +153,12 @@ def _pow_check(x: float, n: float) -> Union[str, ArithmeticError, None]:
 
 def _power_partial(x: Number, n: Number, out: Number) -> Number:
     """``n * x**(n - 1)``, as ``n * out / x`` for n < 0: x**(n - 1) overflows for tiny x where the partial may not."""
-    return n * out / x if real_part(n) < 0 else n * x ** (n - 1)
+    if real_part(n) >= 0:
+        return n * x ** (n - 1)
+    partial = n * out / x
+    if math.isinf(real_part(partial)) and math.isfinite(real_part(out)):
+        raise OverflowError("the derivative overflows a float")  # as x ** (n - 1) does for n >= 0
+    return partial
 
 
 def _vpow_check(x: float, y: float) -> Optional[str]:
@@ -256,9 +261,7 @@ BUILTIN_OPS: Tuple[Op, ...] = (
 
 
 def _sum_forward(*xs: Number) -> Number:
-    # left to right, as a chain of + nodes adds: builtin sum() of floats is compensated from
-    # Python 3.12 on, which would differ in the last bit
-    return reduce(add, xs)
+    return reduce(add, xs)  # left to right as + nodes add (sum() of floats is compensated from 3.12 on)
 
 
 def _linear_forward(*args: Number) -> Number:
@@ -268,8 +271,7 @@ def _linear_forward(*args: Number) -> Number:
 
 def _linear_grads(*args: Number) -> Tuple[Number, ...]:
     n = (len(args) - 2) // 2  # the last argument is out
-    ws, xs = args[:n], args[n : 2 * n]
-    return (*xs, *ws, 1.0)
+    return (*args[n : 2 * n], *args[:n], 1.0)  # x_i for w_i, w_i for x_i
 
 
 FUSED_OPS: Tuple[Op, ...] = (
@@ -315,5 +317,4 @@ def register_op(op: Op) -> Op:
 
 def pretty(formula: str) -> str:
     """Formula text as a person writes it: ``1 - out**2`` becomes ``1 - out²``."""
-    text = formula.replace("**2", "²").replace("**3", "³").replace(" * ", "·")
-    return text
+    return formula.replace("**2", "²").replace("**3", "³").replace(" * ", "·")
