@@ -36,7 +36,7 @@ lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check tracegrad tests demos benchmarks
 	$(BIN)/mypy
 
-bench: $(VENV)/.stamp-demo+viz
+bench: $(VENV)/.stamp-demo+viz+fast
 	$(PIP) install --quiet micrograd==0.1.0
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 

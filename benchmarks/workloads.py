@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from functools import reduce
-from operator import add, mul
+from operator import mul
 from typing import Any, Callable, List, Sequence, Tuple
 
 SIZES = (2, 16, 16, 1)
@@ -44,6 +43,20 @@ def init_weights(sizes: Sequence[int] = SIZES, seed: int = 1337) -> Weights:
         [([rng.uniform(-1.0, 1.0) for _ in range(nin)], 0.0) for _ in range(nout)]
         for nin, nout in zip(sizes[:-1], sizes[1:])
     ]
+
+
+def tracegrad_mlp(weights: Weights, fused: bool = True) -> Any:
+    """``tracegrad.nn.MLP(2, [16, 16, 1], fused=...)`` holding ``weights``: with ``fused=True``
+    a node per neuron (the ReLU inside), the same numbers as :class:`ScalarMLP`, bit for bit."""
+    from tracegrad.nn import MLP
+
+    model = MLP(SIZES[0], list(SIZES[1:]), fused=fused)
+    for layer, values in zip(model.layers, weights):
+        for neuron, (ws, b) in zip(layer.neurons, values):
+            for p, w in zip(neuron.w, ws):
+                p.data = w
+            neuron.b.data = b
+    return model
 
 
 class ScalarMLP:
@@ -106,7 +119,7 @@ def learning_rate(k: int, steps: int = 100) -> float:
 # --- the floor of an eager engine: one object per node and nothing else
 
 
-_ADD, _MUL, _RELU, _LINEAR = "+", "*", "relu", "linear"
+_ADD, _MUL, _RELU = "+", "*", "relu"
 _new = object.__new__
 
 
@@ -115,9 +128,8 @@ class MinimalValue:
 
     The ops this workload needs, each written inline: one slotted object per node (no
     closures, no cycles), an iterative topological order, the chain rule inline with no op
-    table, no checks, no modes, no hooks; :meth:`linear` is the fused neuron. A real engine
-    does more than this per node, so these rows bound from below what any engine of this
-    design takes on this machine.
+    table, no checks, no modes, no hooks. A real engine does more than this per node, so its
+    row bounds from below what an engine of this design takes on the fine-grained graph.
     """
 
     __slots__ = ("__weakref__", "_a", "_b", "data", "grad", "label", "op")
@@ -150,17 +162,6 @@ class MinimalValue:
         v.data, v.grad, v.label, v.op, v._a, v._b = self.data if self.data > 0 else 0.0, 0.0, "", _RELU, self, None
         return v
 
-    @staticmethod
-    def linear(ws: List[MinimalValue], xs: List[Any], b: MinimalValue) -> MinimalValue:
-        """``b + w0*x0 + w1*x1 + ...`` as one node, added in that order."""
-        items = tuple(ws) + tuple(x if x.__class__ is MinimalValue else MinimalValue(x) for x in xs) + (b,)
-        data = [v.data for v in items]
-        n = len(ws)
-        v = _new(MinimalValue)
-        v.data = reduce(add, map(mul, data[:n], data[n : 2 * n]), data[-1])
-        v.grad, v.label, v.op, v._a, v._b = 0.0, "", _LINEAR, items, None
-        return v
-
     def backward(self) -> None:
         order: List[Any] = []
         seen = set()
@@ -175,9 +176,6 @@ class MinimalValue:
                     order.append(node)
                     continue
                 stack += (node, None)
-                if node.op is _LINEAR:
-                    stack += [x for x in reversed(node._a) if x not in seen]
-                    continue
                 if node._b is not None and node._b not in seen:
                     stack.append(node._b)
                 if node._a not in seen:
@@ -191,16 +189,8 @@ class MinimalValue:
             elif op is _MUL:
                 node._a.grad += node._b.data * g
                 node._b.grad += node._a.data * g
-            elif op is _RELU:
-                if node.data > 0:
-                    node._a.grad += g
-            elif op is _LINEAR:  # inputs (w..., x..., b)
-                items = node._a
-                n = len(items) // 2
-                for w, x in zip(items[:n], items[n : 2 * n]):
-                    w.grad += x.data * g
-                    x.grad += w.data * g
-                items[-1].grad += g
+            elif op is _RELU and node.data > 0:
+                node._a.grad += g
 
 
 # --- the plain-float limit: the same network and loss as straightforward float code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import shutil
 from types import ModuleType
 from typing import Any
@@ -75,8 +76,13 @@ def notebook() -> None:
 
 
 def numpy() -> ModuleType:
-    """NumPy, to check that its scalars are accepted."""
+    """NumPy: compile's vectorised programs, and its scalars as numbers."""
     return pytest.importorskip("numpy", reason=f"NumPy is not installed: `{DEV}` (or `pip install numpy`)")
+
+
+def has_numpy() -> bool:
+    """Whether NumPy is installed (for a test that also runs without it)."""
+    return importlib.util.find_spec("numpy") is not None
 
 
 RENDERERS = ("dot", "graphviz-pure")

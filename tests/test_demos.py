@@ -22,6 +22,7 @@ import celsius  # noqa: E402
 import compiled  # noqa: E402
 import driving_test  # noqa: E402
 import edge_filter  # noqa: E402
+import fast_spirals  # noqa: E402
 import grade_engines  # noqa: E402
 import gradients  # noqa: E402
 import moons  # noqa: E402
@@ -162,6 +163,15 @@ def test_compiled_demo_trains_like_the_eager_engine(capsys: Any) -> None:
     finals = compiled.main(steps=3)
     assert finals["compiled"] == pytest.approx(finals["eager, fused"], rel=1e-12)
     assert "compiled: loss" in capsys.readouterr().out
+
+
+def test_fast_spirals_learns_five_classes_compiled(capsys: Any) -> None:
+    needs.numpy()
+    needs.tqdm()
+    assert fast_spirals.main(points=100, steps=200, quiet=True) >= 0.95
+    out = capsys.readouterr().out
+    assert "500 points, 5 classes: accuracy" in out and "NumPy arrays over 500 samples" in out
+    assert "one eager step takes" in out
 
 
 def test_gradients_demo_passes_every_check(capsys: Any) -> None:

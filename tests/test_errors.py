@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tracegrad import DerivativeError, DomainError, Value, compile, grad
@@ -11,6 +13,8 @@ from tracegrad.engine.errors import (
     DivisionByZeroError,
     DomainOverflowError,
 )
+
+import needs
 
 
 @pytest.mark.parametrize(
@@ -60,3 +64,18 @@ def test_compiled_code_raises_the_same_types() -> None:
     g = compile(lambda a: (a * x).exp())
     with pytest.raises(OverflowError, match="exp: input too large"):
         g(1000.0)
+
+
+@pytest.mark.parametrize("vectorise", [False, True])
+def test_a_power_whose_derivative_overflows_raises_in_compiled_code_too(vectorise: bool) -> None:
+    """x ** -1.5 at 1e-200 is 1e300, a float; its derivative -1.5e500 is not: eager, the loop over a
+    batch and the vectorised batch all raise, and at 1e-100 all give the same finite numbers."""
+    if vectorise:
+        needs.numpy()
+    w = Value(1.0)
+    f = compile(lambda xs: Value.sum((w * x) ** -1.5 for x in xs), vectorise=vectorise)
+    assert f([1e-100, 2.0]) == (1e-100) ** -1.5 + 2.0 ** -1.5
+    want = -1.5 * (1e-100) ** -1.5 + -1.5 * 2.0 ** -1.5  # d/dw (w x) ** -1.5 at w = 1
+    assert math.isclose(w.grad, want, rel_tol=1e-12)
+    with pytest.raises(OverflowError, match="pow: local derivative undefined"):
+        f([1e-200, 2.0])

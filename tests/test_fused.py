@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tracegrad.engine import Value, backward_steps, grad, linear, value_sum
+from tracegrad.engine import Value, backward_steps, grad, linear, neuron, topological_order, value_sum
 from tracegrad.engine.ops import OPS
 
 import needs
@@ -122,3 +122,64 @@ def test_fused_ops_keep_value_subclasses_and_refuse_lookalikes() -> None:
         linear([w], [LooksLikeAValue()], 0.0)  # type: ignore[list-item]
     with pytest.raises(TypeError, match="got LooksLikeAValue"):
         value_sum([x, LooksLikeAValue()])  # type: ignore[list-item]
+
+
+@given(vectors, finite)
+@example(([0.1, 0.2], [0.3, 0.7]), -1e16)
+def test_a_relu_neuron_is_the_fine_grained_neuron_and_its_relu_bit_for_bit(wx: tuple, b: float) -> None:  # type: ignore[type-arg]
+    w_data, x_data = wx
+    fused_ws, fused_xs, fused_b = [Value(w) for w in w_data], [Value(x) for x in x_data], Value(b)
+    fine_ws, fine_xs, fine_b = [Value(w) for w in w_data], [Value(x) for x in x_data], Value(b)
+    fused = neuron((*fused_ws, fused_b), fused_xs, relu=True) * 1.5
+    fine = sum((w * x for w, x in zip(fine_ws, fine_xs)), fine_b).relu() * 1.5
+    assert fused.data == fine.data and fused.inputs[0].op is OPS["linear_relu"]
+    fused.backward()
+    fine.backward()
+    assert [v.grad for v in (*fused_ws, *fused_xs, fused_b)] == [v.grad for v in (*fine_ws, *fine_xs, fine_b)]
+
+
+def test_a_neuron_keeps_its_tuples_and_shows_its_inputs_in_order() -> None:
+    w0, w1, b, x0, x1 = (Value(v) for v in (0.5, -1.0, 0.25, 2.0, 3.0))
+    params, xs = (w0, w1, b), (x0, x1)
+    first, second = neuron(params, xs, relu=True), neuron(params, xs)
+    assert first.inputs == second.inputs == (w0, w1, x0, x1, b) and first.param is None
+    assert first._a is second._a is params and first._b is second._b is xs  # shared, not copied
+    assert second.op is OPS["linear"] and second.data == 0.25 + 1.0 - 3.0 and first.data == 0.0
+    from tracegrad.engine import apply
+
+    made = apply(OPS["linear_relu"], w0, w1, x0, x1, b)
+    assert made.inputs == (w0, w1, x0, x1, b) and made.data == 0.0
+    with pytest.raises(ValueError, match="linear_relu: 1 weights for 2 inputs"):
+        neuron((w0, b), xs, relu=True)
+    with pytest.raises(TypeError, match="linear: takes the weights, the inputs and the bias"):
+        apply(OPS["linear"], w0, w1)
+
+
+def test_shared_tuples_are_walked_once_and_in_order() -> None:
+    # a weight made from a node that reads the same tuple of inputs: the walk must still put every
+    # input before every node that reads it
+    xs = tuple(Value(v) for v in (0.5, -2.0, 1.5))
+    inner = neuron((Value(0.1), Value(0.2), Value(0.3), Value(0.0)), xs, relu=True)
+    params = (inner, Value(-0.4), Value(0.7), Value(0.05))
+    top = value_sum([neuron(params, xs), neuron(params, xs, relu=True), inner])
+    order = topological_order(top)
+    position = {node: i for i, node in enumerate(order)}
+    assert len(order) == len(set(order)) and order[-1] is top
+    assert all(position[i] < position[node] for node in order for i in node.inputs)
+    want = {step.input: step.total for step in backward_steps(top)}
+    top.backward()
+    assert all(x.grad == want[x] for x in (*xs, *params))
+
+
+def test_a_fused_mlp_shares_its_parameters_until_one_is_replaced() -> None:
+    from tracegrad.nn import MLP
+
+    model = MLP(2, [3, 1], rng=0, fused=True)
+    neuron0 = model.layers[0].neurons[0]
+    a, b = model([1.0, 2.0]), model([3.0, 4.0])
+    assert a.op is OPS["linear"] and a.inputs[3].op is OPS["linear_relu"]
+    assert a.inputs[3]._a is b.inputs[3]._a  # the first neuron's (w0, w1, b), one tuple for both
+    new = Value(5.0)
+    neuron0.w[0] = new
+    c = model([1.0, 2.0])
+    assert c.inputs[3].inputs[0] is new and c.inputs[3]._a is not a.inputs[3]._a

@@ -136,6 +136,8 @@ def _inputs_of_piecewise(e: Expression, xs: Sequence[float]) -> List[float]:
             args = [values[id(c)] for c in node.children]
             if node.op.name in PIECEWISE:
                 found.append(args[0])
+            if node.op.name == "linear_relu":  # a ReLU of the pre-activation
+                found.append(OPS["linear"].forward(*args))
             extra = [] if node.param is None else [node.param]
             if node.op.check is not None and node.op.check(*args, *extra):
                 raise DomainError(node.op.check(*args, *extra))
@@ -170,6 +172,7 @@ def _torch_fn(name: str) -> Any:
         "sign": torch.sign,
         "sum": lambda *xs: _left_sum(xs),
         "linear": lambda *args: _torch_linear(args),
+        "linear_relu": lambda *args: torch.relu(_torch_linear(args)),
     }[name]
 
 

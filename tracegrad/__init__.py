@@ -51,6 +51,7 @@ from .engine import (
     leaky_relu,
     linear,
     log,
+    neuron,
     no_grad,
     register_op,
     relu,
@@ -85,7 +86,7 @@ __all__ = [
     "engine", "nn", "check", "viz",
     # engine
     "Value", "grad", "no_grad", "is_grad_enabled", "backward_steps", "topological_order", "apply",
-    "as_value", "Step", "Mode", "value_sum", "linear",
+    "as_value", "Step", "Mode", "value_sum", "linear", "neuron",
     "Op", "OPS", "Domain", "VARIADIC", "register_op", "define_op", "CustomOp",
     "TracegradError", "DomainError", "DerivativeError",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "sin", "cos", "step", "sign",

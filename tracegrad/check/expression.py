@@ -151,6 +151,11 @@ class Expression:
             m = (len(kids) - 1) // 2
             ws, xs = ", ".join(k[0] for k in kids[:m]), ", ".join(k[0] for k in kids[m:-1])
             return f"linear([{ws}], [{xs}], {kids[-1][0]})", _ATOM
+        if op.name == "linear_relu" and op is BUILTIN.get("linear_relu"):
+            imports.add("neuron")
+            m = (len(kids) - 1) // 2
+            ps, xs = ", ".join(k[0] for k in [*kids[:m], kids[-1]]), ", ".join(k[0] for k in kids[m:-1])
+            return f"neuron([{ps}], [{xs}], relu=True)", _ATOM
         if op.name in _FUNCTIONS and op is BUILTIN.get(op.name):
             imports.add(op.name)
             extra = "" if node.param is None else f", {_number(node.param)}"

@@ -129,7 +129,10 @@ def _place(child: Node, target: float) -> Node:
 
 
 def domains(op: Op, n: int) -> Tuple[Domain, ...]:
-    return tuple(op.domain) if op.arity != VARIADIC and op.domain else (ANYWHERE,) * n
+    """Where each of ``n`` inputs of ``op`` is drawn from (a variadic op's one domain serves all)."""
+    if not op.domain:
+        return (ANYWHERE,) * n
+    return tuple(op.domain) if op.arity != VARIADIC else (op.domain[0],) * n
 
 
 def _resolve_ops(selection: Optional[Iterable[Union[str, Op]]]) -> List[Op]:
@@ -324,7 +327,7 @@ def input_counts(op: Op) -> Any:
     st = hypothesis_strategies()
     if op.arity != VARIADIC:
         return st.just(op.arity)
-    if op is BUILTIN.get("linear"):
+    if op is BUILTIN.get("linear") or op is BUILTIN.get("linear_relu"):
         return st.integers(1, 3).map(lambda m: 2 * m + 1)
     return st.integers(2, 4)
 

@@ -74,7 +74,7 @@ def _formula_values(op: Op, xs: Sequence[float], param: Optional[float], out: fl
     if op.arity != VARIADIC:
         variables = dict(base, **dict(zip(op.input_names, xs)))
         return [(i, text, evaluate(text, variables, fns)) for i, text in enumerate(op.formulas)]
-    if op is BUILTIN.get("linear"):
+    if op is BUILTIN.get("linear") or op is BUILTIN.get("linear_relu"):
         m = (len(xs) - 1) // 2
         result = []
         for i in range(m):

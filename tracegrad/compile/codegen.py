@@ -23,6 +23,10 @@ from ..engine.value import run_forward
 _COLUMNS = hasattr(math, "sumprod")
 
 
+class TakeEagerStep(ArithmeticError):
+    """Raised by generated code for a step it leaves to the eager engine (which compile runs then)."""
+
+
 class Program:
     """The generated code for one argument shape, and the leaves it reads and writes."""
 
@@ -91,7 +95,7 @@ class Writer:
         self.namespace: Dict[str, Any] = {
             "_pow": math.pow, "_exp": math.exp, "_sqrt": math.sqrt,
             "_tanh": math.tanh, "_sin": math.sin, "_cos": math.cos, "_mul": mul,
-            "_dot_columns": _dot_columns, "_isfinite": isfinite,
+            "_dot_columns": _dot_columns, "_isfinite": isfinite, "_TakeEagerStep": TakeEagerStep,
         }
         self.tuples: Dict[Tuple[Value, ...], str] = {}
         self.functions: Dict[Any, str] = {}
@@ -159,10 +163,13 @@ class Writer:
             a = self.name[inputs[0]]
             b = self.name[inputs[1]] if len(inputs) > 1 else ""
             lines.append(f"    {name} = " + template.format(a=a, b=b, p=self._constant(node.param)))
-        elif op is OPS["linear"]:
+        elif op is OPS["linear"] or op is OPS["linear_relu"]:
             n = len(inputs) // 2
             terms = [f"{self.name[w]} * {self.name[x]}" for w, x in zip(inputs[:n], inputs[n : 2 * n])]
-            lines.extend(self._chain(name, self.name[inputs[-1]], terms))
+            pre = name if op is OPS["linear"] else "a" + name[1:]  # a ReLU neuron's pre-activation
+            lines.extend(self._chain(pre, self.name[inputs[-1]], terms))
+            if pre != name:
+                lines.append(f"    {name} = 0.0 if {pre} <= 0 else {pre}")  # NaN goes through
         elif op is OPS["sum"]:
             lines.extend(self._chain(name, self.name[inputs[0]], [self.name[x] for x in inputs[1:]]))
         else:
@@ -218,7 +225,7 @@ class Writer:
                 self._flush(group, lines)
             if node.op is None or not self.needs[node]:
                 continue
-            if node.op is OPS["linear"] and not _COLUMNS:
+            if (node.op is OPS["linear"] and not _COLUMNS) or node.op is OPS["linear_relu"]:
                 self._linear_lines(node, lines)
                 continue
             for inp, contribution in self._contributions(node, lines):
@@ -254,8 +261,14 @@ class Writer:
             if inp not in self.started:
                 self.started.add(inp)
                 lines.append(f"    {self._grad(inp)} = 0.0")
-        lines.append(f"    if {g} or not _isfinite({self.name[node]}):")
+        me = self.name[node]
+        relu = node.op is OPS["linear_relu"]  # alive: linear's steps; dead: (partner·0)·g, 0 unless inf or nan
+        lines.append(f"    if {me} > 0 and ({g} or not _isfinite({me})):" if relu else
+                     f"    if {g} or not _isfinite({me}):")
         lines.extend(f"        {self._grad(inp)} += {c}" for inp, c in steps)
+        if relu:  # the rare case of an inf or nan at a dead neuron: the eager engine takes the step
+            lines.append(f"    elif {me} <= 0 and not (_isfinite({g}) and _isfinite(a{me[1:]})):")
+            lines.append("        raise _TakeEagerStep")
 
     def _flush(self, group: Tuple[Value, ...], lines: List[str]) -> None:
         """Pass on the gradient of a tuple that fused nodes read: ``Σ_t partner_t * upstream_t``."""
@@ -295,7 +308,7 @@ class Writer:
             b = self.name[inputs[1]] if len(inputs) > 1 else ""
             for inp, t in zip(inputs, templates):
                 yield inp, t.format(a=a, b=b, o=o, g=g)
-        elif op is OPS["pow"]:
+        elif op is OPS["pow"] and node.param >= 0:  # for n < 0, the op table's partial below
             n: Any = node.param
             local = "0.0" if n == 0 else f"({self._constant(n)} * {self.name[inputs[0]]} ** {self._constant(n - 1)})"
             yield inputs[0], f"{local} * {g}"

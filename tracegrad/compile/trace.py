@@ -35,27 +35,52 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
-from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple, Union, overload
+from itertools import chain
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+    overload,
+)
 
 from ..engine import Value, mode_context
 from ..engine.generic import to_float
 from ..engine.number import data_of
+from .batch import NotABatch, analyse, paused_collector
 from .codegen import Program, Writer
+from .loop import Layout, LoopProgram
+
+if TYPE_CHECKING:
+    from .vectorise import NumpyProgram
 
 __all__ = ["Compiled", "compile"]
 
 Spec = Any  # None for a number, else (container type, tuple of the items' specs)
 
 
-@overload
-def compile(fn: Callable[..., Value], *, static_argnums: Sequence[int] = ()) -> Compiled: ...
+AnyProgram = Union[Program, LoopProgram, "NumpyProgram"]
 
 
 @overload
-def compile(fn: None = None, *, static_argnums: Sequence[int] = ()) -> Callable[[Callable[..., Value]], Compiled]: ...
+def compile(fn: Callable[..., Value], *, static_argnums: Sequence[int] = (), batch: bool = True,
+            vectorise: Optional[bool] = None) -> Compiled: ...
 
 
-def compile(fn: Optional[Callable[..., Value]] = None, *, static_argnums: Sequence[int] = ()) -> Any:
+@overload
+def compile(fn: None = None, *, static_argnums: Sequence[int] = (), batch: bool = True,
+            vectorise: Optional[bool] = None) -> Callable[[Callable[..., Value]], Compiled]: ...
+
+
+def compile(fn: Optional[Callable[..., Value]] = None, *, static_argnums: Sequence[int] = (), batch: bool = True,
+            vectorise: Optional[bool] = None) -> Any:
     """Trace ``fn`` once per argument shape into straight-line float code, and replay it.
 
     ``fn`` takes numbers, or lists and tuples of them (a batch), and returns a Value: for
@@ -84,13 +109,31 @@ def compile(fn: Optional[Callable[..., Value]] = None, *, static_argnums: Sequen
     >>> w.grad, b.grad
     (6.0, 1.0)
 
+    **Batches.** When the list arguments are a batch (all of one length N >= 2, sample i being
+    item i of each) and ``fn`` computes the same graph for every sample and adds the samples'
+    results up (``sum``, ``Value.sum``, a loss's mean) before what follows (``* (1/N)``,
+    ``+ reg``), the code is written for one sample and loops over the batch: it has the same
+    length at any batch size, and gives the eager engine's numbers bit for bit. With NumPy
+    installed it runs as array operations over the batch instead (see ``vectorise``). Otherwise
+    the code is straight-line over every sample; :attr:`Compiled.plan` says which, and why.
+
     Args:
-        fn: the computation, from numbers and nested lists/tuples of numbers to a Value.
+        fn: the computation, from numbers and nested lists/tuples of numbers (or NumPy arrays)
+            to a Value.
         static_argnums: positions of arguments passed to ``fn`` as they are, not as Values
             (labels for a loss that takes numbers, a flag): they are part of the trace, so a
             call with a different (hashable) value there is traced anew (``0.0`` and ``-0.0``
             are different values, and every NaN the same one). Negative positions count from
             the end of ``fn``'s parameters.
+        batch: False writes straight-line code over every sample, as for a computation that is
+            not a batch.
+        vectorise: None (the default) runs a batch as NumPy array operations when NumPy is
+            installed; False always loops over the samples in Python (the eager engine's numbers
+            bit for bit); True requires NumPy. Vectorised, each sample's values are the same
+            arithmetic, but a layer's products are summed by matrix products and the gradients
+            over the batch by NumPy's sums, in another order than the eager engine's: the numbers
+            agree to about 1e-15 relative for a batch of 100, 1e-13 for 10,000 (and where a
+            gradient cancels, relative to the gradients' scale).
 
     Also a decorator: ``@compile`` or ``@compile(static_argnums=[1])``.
 
@@ -99,20 +142,24 @@ def compile(fn: Optional[Callable[..., Value]] = None, *, static_argnums: Sequen
         ``.source`` shows the code of the latest trace.
     """
     if fn is None:  # used as @compile(static_argnums=...)
-        return lambda f: Compiled(f, static_argnums)
-    return Compiled(fn, static_argnums)
+        return lambda f: Compiled(f, static_argnums, batch, vectorise)
+    return Compiled(fn, static_argnums, batch, vectorise)
 
 
 class Compiled:
     """A computation traced into float code, one program per argument shape (see :func:`compile`)."""
 
-    def __init__(self, fn: Callable[..., Value], static_argnums: Sequence[int] = ()) -> None:
+    def __init__(self, fn: Callable[..., Value], static_argnums: Sequence[int] = (), batch: bool = True,
+                 vectorise: Optional[bool] = None) -> None:
         if not callable(fn):
             raise TypeError(f"compile: expected a function returning a Value, got {type(fn).__name__} {fn!r}")
         self.fn = fn
         self.static_argnums = _static_positions(fn, static_argnums)
-        self._programs: Dict[Spec, Program] = {}
-        self._latest: Optional[Program] = None
+        self.batch = batch
+        self.vectorise = vectorise
+        self._programs: Dict[Spec, AnyProgram] = {}
+        self._latest: Optional[AnyProgram] = None
+        self._why: Dict[int, str] = {}  # why a straight-line program is not a batch
 
     def __call__(self, *args: Any) -> float:
         """Forward and backward: returns the output, adds the gradients into the leaves' ``.grad``."""
@@ -135,6 +182,12 @@ class Compiled:
         except (ArithmeticError, ValueError):
             return self._eager(args, backward=False)
 
+    def prepare(self, *args: Any) -> str:
+        """Trace and write the program for these arguments' shape now, without running it (a later
+        call with that shape replays it); returns :attr:`plan`."""
+        self._program(args, [])
+        return self.plan
+
     @property
     def source(self) -> str:
         """The generated Python source of the latest trace ("" before the first call)."""
@@ -150,7 +203,18 @@ class Compiled:
         """How many argument shapes have been traced so far."""
         return len(self._programs)
 
-    def _program(self, args: Sequence[Any], flat: List[float]) -> Program:
+    @property
+    def plan(self) -> str:
+        """How the latest trace runs: straight-line code (and why it is not a batch), a loop over
+        the samples, or NumPy arrays over the batch."""
+        program = self._latest
+        if program is None:
+            return "not traced yet"
+        if isinstance(program, Program):
+            return f"straight-line code ({self._why.get(id(program), '')})"
+        return program.description
+
+    def _program(self, args: Sequence[Any], flat: List[float]) -> AnyProgram:
         if self.static_argnums:
             dynamic = tuple(a for i, a in enumerate(args) if i not in self.static_argnums)
             static = tuple((i, _frozen(a)) for i, a in enumerate(args) if i in self.static_argnums)
@@ -159,16 +223,67 @@ class Compiled:
             spec = _flatten(args, flat)
         program = self._programs.get(spec)
         if program is None:
-            program = self._programs[spec] = _trace(self.fn, self._with_values(args))
+            program = self._programs[spec] = self._trace(args)
         self._latest = program
         return program
 
     def _with_values(self, args: Sequence[Any]) -> Tuple[List[Value], List[Any]]:
         """New leaves for the numbers of the arguments that are not static, and fn's arguments."""
-        dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
+        dynamic = [_listed(a) for i, a in enumerate(args) if i not in self.static_argnums]
         values = [Value(x) for x in _flat_values(dynamic)]
         rebuilt = iter(_rebuild(dynamic, iter(values)))
         return values, [a if i in self.static_argnums else next(rebuilt) for i, a in enumerate(args)]
+
+    def _trace(self, args: Sequence[Any]) -> AnyProgram:
+        """Run ``fn`` once on Values standing for the arguments, and write its graph out as code:
+        a per-sample program when it is a batch, else straight-line code."""
+        values, fn_args = self._with_values(args)
+        interned: Dict[Tuple[type, str], Value] = {}
+
+        def constant(x: Any) -> Value:  # numbers lifted into the graph: one leaf per number
+            key = (x.__class__, repr(x))
+            if key not in interned:
+                interned[key] = Value(x)
+            return interned[key]
+
+        def run() -> Value:
+            with mode_context(record=True, on_node=None, on_step=None, constant=constant):
+                return self.fn(*fn_args)
+
+        out = paused_collector(run)
+        if not isinstance(out, Value):
+            raise TypeError(f"compile: the function must return a Value, got {type(out).__name__} {out!r}")
+        why = "batch=False"
+        if self.batch:
+            layout = _layout([_listed(a) for i, a in enumerate(args) if i not in self.static_argnums], values)
+            if isinstance(layout, str):
+                why = layout
+            else:
+                try:
+                    found = analyse(out, layout[0], set(interned.values()))
+                except NotABatch as exc:
+                    why = f"not a batch: {exc}"
+                else:
+                    del out, fn_args
+                    return self._batch_program(found, layout[1])
+        program = Writer(out, values).program()
+        self._why[id(program)] = why
+        return program
+
+    def _batch_program(self, found: Any, layout: Layout) -> AnyProgram:
+        if self.vectorise is not False:
+            try:
+                from .vectorise import NotVectorisable, NumpyProgram
+            except ImportError:
+                if self.vectorise:
+                    raise ImportError("compile(vectorise=True) needs NumPy: pip install 'tracegrad[fast]'") from None
+            else:
+                try:
+                    return NumpyProgram(found, layout)
+                except NotVectorisable as exc:
+                    if self.vectorise:
+                        raise TypeError(f"compile(vectorise=True): {exc}") from None
+        return LoopProgram(found, layout)
 
     def _eager(self, args: Sequence[Any], backward: bool) -> float:
         """Run ``fn`` on the eager engine: its errors name the op and the offending value."""
@@ -188,18 +303,27 @@ def _flatten(obj: Any, flat: List[float]) -> Spec:
         flat.append(obj)
         return None
     if cls is list or cls is tuple:
-        if all(x.__class__ is float for x in obj):  # the common case: a row of floats
+        kinds = set(map(type, obj))
+        if kinds <= _FLOAT:  # the common case: a row of floats
             flat.extend(obj)
             return (cls, len(obj))
-        return (cls, tuple([_flatten(x, flat) for x in obj]))
+        if len(kinds) == 1 and kinds <= _ROWS and len(set(map(len, obj))) == 1:  # a batch of rows
+            numbers = list(chain.from_iterable(obj))
+            if set(map(type, numbers)) <= _FLOAT:
+                flat.extend(numbers)
+                return (cls, len(obj), (kinds.pop(), len(obj[0])))
+        return _items(cls, [_flatten(x, flat) for x in obj])
     if isinstance(obj, (list, tuple)):
-        return (tuple if isinstance(obj, tuple) else list, tuple([_flatten(x, flat) for x in obj]))
+        return _items(tuple if isinstance(obj, tuple) else list, [_flatten(x, flat) for x in obj])
     if isinstance(obj, Value):
         raise TypeError(
             f"compile: an argument is a Value ({obj!r}); pass numbers (its .data). The compiled "
             "function gives gradients to the Values fn uses without receiving them (a model's "
             "parameters); to differentiate with respect to a Value, let fn use it that way"
         )
+    if _is_array(obj) and obj.ndim and obj.dtype.kind in "fiu":  # a NumPy array (not a scalar), row-major
+        flat.extend(obj.astype("float64", copy=False).ravel().tolist())
+        return ("array", obj.shape)
     try:
         flat.append(to_float(obj))  # what Value() takes: bool, int, Fraction, NumPy scalars, ...
     except TypeError:
@@ -234,6 +358,18 @@ def _static_positions(fn: Callable[..., Any], static_argnums: Union[int, Sequenc
     return frozenset(result)
 
 
+_FLOAT = {float}
+_ROWS = {list, tuple}
+
+
+def _items(cls: type, specs: List[Spec]) -> Spec:
+    """The shape of a list or tuple from its items' shapes; items all of one shape are written
+    once (as the fast path above writes a batch of rows of floats)."""
+    if len(specs) > 1 and len(set(specs)) == 1:
+        return (cls, len(specs), specs[0])
+    return (cls, tuple(specs))
+
+
 def _frozen(obj: Any) -> Any:
     """A hashable stand-in for a static argument (lists become tuples). Numbers that compare
     equal but compute differently get different keys (``0.0`` and ``-0.0``), and NaN, which is
@@ -258,17 +394,48 @@ def _flat_values(args: Any) -> List[float]:
     return flat
 
 
-# --- tracing and code generation
+# --- batches: the arguments that are lists of one length, and where their numbers sit
 
 
-def _trace(fn: Callable[..., Value], inputs_and_args: Tuple[List[Value], List[Any]]) -> Program:
-    """Run ``fn`` once on Values standing for the arguments, and write its graph out as code."""
-    inputs, args = inputs_and_args
-    with mode_context(record=True, on_node=None, on_step=None):
-        out = fn(*args)
-    if not isinstance(out, Value):
-        raise TypeError(f"compile: the function must return a Value, got {type(out).__name__} {out!r}")
-    return Writer(out, inputs).program()
+def _layout(dynamic: Sequence[Any], values: List[Value]) -> Union[str, Tuple[List[List[Value]], Layout]]:
+    """Each sample's leaves and the :class:`Layout` of the arguments' numbers, or why the
+    arguments are not a batch."""
+    lengths = {len(a) for a in dynamic if isinstance(a, (list, tuple))}
+    if len(lengths) != 1 or min(lengths) < 2:
+        return "no batch: the list arguments are not all of one length of 2 or more"
+    n = lengths.pop()
+    samples: List[List[Value]] = [[] for _ in range(n)]
+    segments: List[Tuple[int, Optional[int]]] = []
+    others: Dict[Value, int] = {}
+    offset = 0
+    for arg in dynamic:
+        if not isinstance(arg, (list, tuple)):
+            count = len(_flat_values([arg]))
+            others.update((values[offset + k], offset + k) for k in range(count))
+            offset += count
+            continue
+        sizes = {None if _is_number(item) else len(_flat_values([item])) for item in arg}
+        if len(sizes) != 1:
+            return "no batch: the items of a list argument differ in size"
+        size = sizes.pop()
+        segments.append((offset, size))
+        for i in range(n):
+            samples[i].extend(values[offset : offset + (size or 1)])
+            offset += size or 1
+    return samples, Layout(n, segments, others)
+
+
+def _is_number(x: Any) -> bool:
+    return not isinstance(x, (list, tuple))
+
+
+def _listed(obj: Any) -> Any:
+    """A NumPy array as nested lists (what ``fn`` receives); anything else as it is."""
+    return obj.tolist() if _is_array(obj) else obj
+
+
+def _is_array(obj: Any) -> bool:
+    return type(obj).__module__ == "numpy" and hasattr(obj, "shape") and hasattr(obj, "tolist")
 
 
 def _rebuild(obj: Any, values: Iterator[Value]) -> Any:

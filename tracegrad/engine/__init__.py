@@ -12,7 +12,7 @@ models, pictures or checks.
 6.0
 """
 
-from .apply import apply, as_value, linear, value_sum
+from .apply import apply, as_value, linear, neuron, value_sum
 from .autodiff import Step, backward, backward_steps, grad, topological_order
 from .custom import CustomOp, define_op
 from .errors import DerivativeError, DivisionByZeroError, DomainError, DomainOverflowError, TracegradError
@@ -26,6 +26,6 @@ __all__ = [
     "DomainOverflowError", "Mode", "Op", "Step",
     "TracegradError", "Value", "ValueLike", "apply", "as_value", "backward", "backward_steps",
     "cos", "current_mode", "define_op", "exp", "grad", "is_grad_enabled", "leaky_relu", "linear", "log",
-    "mode_context", "no_grad", "register_op", "relu", "sigmoid", "sign", "sin", "sqrt", "step", "tanh",
+    "mode_context", "neuron", "no_grad", "register_op", "relu", "sigmoid", "sign", "sin", "sqrt", "step", "tanh",
     "topological_order", "value_sum",
 ]

@@ -11,9 +11,9 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from .generic import to_param
 from .ops import OPS, VARIADIC, Op
-from .value import Value, ValueLike, record, run_forward
+from .value import NEURONS, Value, ValueLike, _lift, record, run_forward
 
-_SUM, _LINEAR = OPS["sum"], OPS["linear"]
+_SUM, _LINEAR, _LINEAR_RELU = OPS["sum"], OPS["linear"], OPS["linear_relu"]
 
 
 def apply(op: Op, *inputs: ValueLike, param: Optional[float] = None) -> Value:
@@ -32,6 +32,11 @@ def apply(op: Op, *inputs: ValueLike, param: Optional[float] = None) -> Value:
     if param is not None:
         param = to_param(param, f"{op.name}: param")
     out = run_forward(op, data + ([param] if param is not None else []))
+    if op in NEURONS:  # kept as the weights and bias, and the inputs
+        n = len(values) // 2
+        if len(values) % 2 == 0:
+            raise TypeError(f"{op.name}: takes the weights, the inputs and the bias, got {len(values)} inputs")
+        return record(op, out, (*values[:n], values[-1]), values[n:-1])
     if op.arity == 2:
         return record(op, out, values[0], values[1])
     if op.arity == 1:
@@ -56,8 +61,39 @@ def linear(ws: Sequence[ValueLike], xs: Sequence[ValueLike], b: ValueLike) -> Va
     """
     if len(ws) != len(xs):
         raise ValueError(f"linear: {len(ws)} weights for {len(xs)} inputs")
-    items, data = _values_and_data((*ws, *xs, b))
-    return record(_LINEAR, run_forward(_LINEAR, data), items, None)
+    return neuron((*ws, b), xs)
+
+
+def neuron(params: Sequence[ValueLike], xs: Sequence[ValueLike], relu: bool = False) -> Value:
+    """``b + w0*x0 + w1*x1 + ...``, or its ReLU, as one node, for ``params = (w0, w1, ..., b)``.
+
+    The node's inputs are ``(w0, ..., x0, ..., b)`` as for :func:`linear`. It keeps ``params`` and
+    ``xs`` themselves when they are tuples: a neuron that passes the same tuple of its parameters
+    for every sample, and a layer the same tuple of inputs to all its neurons, make nodes that
+    share them, and the chain rule walks each shared tuple once.
+    """
+    op = _LINEAR_RELU if relu else _LINEAR
+    if len(params) != len(xs) + 1:
+        raise ValueError(f"{op.name}: {len(params) - 1} weights for {len(xs)} inputs")
+    params = params if params.__class__ is tuple else tuple(params)
+    xs = xs if xs.__class__ is tuple else tuple(xs)
+    b = params[-1]
+    if b.__class__ is Value:
+        # one pass that checks the types and adds the products left to right (the op table's
+        # forward, inline); numbers or subclasses of Value among the inputs take the way below
+        total = b._data  # type: ignore[union-attr]
+        for w, x in zip(params, xs):
+            if w.__class__ is not Value or x.__class__ is not Value:
+                break
+            total += w._data * x._data  # type: ignore[union-attr]
+        else:
+            return record(op, 0.0 if relu and total <= 0 else total, params, xs)  # NaN goes through
+    if not all(isinstance(v, Value) for v in params):  # numbers lifted (a tuple of Values is kept)
+        params = tuple(map(as_value, params))
+    if not all(isinstance(v, Value) for v in xs):
+        xs = tuple(map(as_value, xs))
+    data = [v._data for v in (*params[:-1], *xs, params[-1])]  # type: ignore[union-attr]
+    return record(op, run_forward(op, data), params, xs)
 
 
 def _values_and_data(items: Iterable[ValueLike]) -> Tuple[Tuple[Value, ...], List[float]]:
@@ -73,4 +109,5 @@ def _values_and_data(items: Iterable[ValueLike]) -> Tuple[Tuple[Value, ...], Lis
 
 def as_value(x: ValueLike) -> Value:
     """``x`` itself if it is a Value, else a new leaf holding it."""
-    return x if isinstance(x, Value) else Value(x)
+    lifted = _lift(x)
+    return Value(x) if lifted is NotImplemented else lifted  # Value(x) names what is not a number

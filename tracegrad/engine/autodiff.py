@@ -3,19 +3,25 @@
 :func:`backward_steps` is the chain rule written once, as a generator of one :class:`Step` per
 edge of the graph (the pictures, anomaly mode and :func:`grad` read it). :func:`backward` is its
 fast twin for ``Value.backward()``: the same loop without the records, which the tests pin to
-:func:`backward_steps` on generated graphs. Neither holds any calculus: every local partial comes
-from the op table.
+:func:`backward_steps` on generated graphs, bit for bit. Neither holds any calculus: every local
+partial comes from the op table (the twin writes out those of add, mul, relu and linear, and skips
+a node whose upstream gradient is exactly 0 where its op says that changes nothing).
 """
 
 from __future__ import annotations
 
+from itertools import filterfalse
+from math import isfinite
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Sequence, Union, cast
 
 from .errors import DerivativeError, error_class
 from .generic import to_float
 from .modes import current_mode, mode_or_none
-from .ops import Op, describe_args
+from .number import data_of
+from .ops import OPS, Op, describe_args
 from .value import Value
+
+_ADD, _MUL, _RELU, _LINEAR, _LINEAR_RELU = OPS["add"], OPS["mul"], OPS["relu"], OPS["linear"], OPS["linear_relu"]
 
 
 def topological_order(root: Value) -> List[Value]:
@@ -27,6 +33,8 @@ def topological_order(root: Value) -> List[Value]:
     emit = order.append
     seen: set[Value] = set()
     mark = seen.add
+    visited = seen.__contains__
+    walked: set[int] = set()  # the tuples of inputs that neurons share (by id: they are alive)
     stack: List[Any] = [root]
     push = stack.append
     pop = stack.pop
@@ -34,6 +42,11 @@ def topological_order(root: Value) -> List[Value]:
         node = pop()
         if node is None:  # the node below the marker has all its inputs in order now
             emit(pop())
+            continue
+        if node.__class__ is tuple:  # a neuron's weights or inputs: walked like a node, once
+            if id(node) not in walked:
+                walked.add(id(node))
+                stack.extend(filterfalse(visited, reversed(node)))
             continue
         if node in seen:
             continue
@@ -54,8 +67,11 @@ def topological_order(root: Value) -> List[Value]:
         elif op.arity == 1:
             if node._a not in seen:
                 push(node._a)
+        elif op is _LINEAR or op is _LINEAR_RELU:
+            push(node._b)
+            push(node._a)
         else:
-            stack.extend([x for x in reversed(node._a) if x not in seen])
+            stack.extend(filterfalse(visited, reversed(node._a)))
     return order
 
 
@@ -105,8 +121,8 @@ def backward_steps(root: Value, gradient: float = 1.0, *, create_graph: bool = F
         else:
             args = [v._data for v in inputs]
             out = node._data
-        if op.arity != 2 and node._b is not None:
-            args.append(node._b)
+        if node.param is not None:
+            args.append(node.param)
         try:
             locals_ = op.grads(*args, out)
         except (ArithmeticError, ValueError) as exc:
@@ -162,9 +178,38 @@ def backward(root: Value, gradient: float = 1.0) -> None:
             if op is None:
                 continue
             g = node.grad
+            if not g and op.finite_partials and isfinite(node._data):
+                continue  # each step would add local * 0.0 = 0.0: nothing changes (see Op.finite_partials)
             a = node._a
             arity = op.arity
-            if arity == 2:
+            # the op table's partials, written out for the ops of a neural net: x * y has y and x,
+            # x + y has 1 and 1, relu has step(x), linear has x_i, w_i and 1
+            if op is _MUL:
+                b = node._b
+                a.grad += b._data * g
+                b.grad += a._data * g
+            elif op is _ADD:
+                a.grad += g
+                node._b.grad += g
+            elif op is _RELU:
+                x = a._data
+                a.grad += g if x > 0 else (0.0 if x <= 0 else x) * g  # step(x) * g, NaN for NaN
+            elif op is _LINEAR or (op is _LINEAR_RELU and node._data > 0):  # a: (w..., b), node._b: (x...)
+                xs = node._b  # in input order (all w, all x, then b), as backward_steps takes them
+                for w, x in zip(a, xs):
+                    w.grad += x._data * g
+                for w, x in zip(a, xs):
+                    x.grad += w._data * g
+                a[-1].grad += g
+            elif op is _LINEAR_RELU:  # dead (out is 0) or NaN: step(out) is out, and each step adds (x·out)·g
+                xs, s = node._b, node._data  # which is exactly 0 unless something is inf or nan
+                if not (isfinite(g) and isfinite(sum(map(data_of, a), sum(map(data_of, xs))))):
+                    for w, x in zip(a, xs):
+                        w.grad += x._data * s * g
+                    for w, x in zip(a, xs):
+                        x.grad += w._data * s * g
+                    a[-1].grad += s * g
+            elif arity == 2:
                 b = node._b
                 da, db = op.grads(a._data, b._data, node._data)
                 a.grad += da * g

@@ -29,6 +29,9 @@ class Mode:
     """Called with every new node (anomaly mode uses it to note where it was made)."""
     on_step: Optional[Callable[[Step], None]] = None
     """Called with every chain-rule step of backward (anomaly mode checks the gradients)."""
+    constant: Optional[Callable[[float], Value]] = None
+    """Makes the leaf for a number that an op lifts into the graph, the 1 of ``1 + x`` (compile
+    shares one leaf per number while it traces); None: a new leaf each time."""
 
 
 DEFAULT_MODE = Mode()

@@ -20,16 +20,14 @@ Conventions for a fixed-arity op with inputs ``x`` (and ``y``) and output ``out`
   of ``leaky_relu``); ops without one take no ``p``.
 
 Derivatives at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``, ``step'(x) = 0``,
-``leaky_relu'(0) = slope``.
-
-NaN and infinite inputs go through as IEEE arithmetic (and ``math``) would: ``relu(nan)`` is
+``leaky_relu'(0) = slope``. NaN and infinite inputs go through as IEEE arithmetic (and ``math``) would: ``relu(nan)`` is
 nan, ``exp(inf)`` is inf; checks refuse finite inputs only (``log(-2)``, ``exp(1000)``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import add, mul
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
@@ -80,6 +78,9 @@ class Op:
         doc: one line for the reader, including the derivative's convention at kinks.
         kinks: where the derivative jumps, as ``(at, left, right)``: the input and the one-sided
             derivatives there (numbers, or the parameter's name); gradient checking reads them.
+        finite_partials: the partials are finite, and raise nothing, wherever the output is
+            finite: then ``backward()`` skips a node with a finite output and an upstream gradient
+            of exactly 0, as each step would add 0 (``inf * 0`` still gives NaN where it did).
     """
 
     name: str
@@ -95,6 +96,7 @@ class Op:
     doc: str = ""
     input_names: Tuple[str, ...] = field(default=())
     kinks: Tuple[Tuple[float, Any, Any], ...] = ()
+    finite_partials: bool = False
 
     def __post_init__(self) -> None:
         if self.arity != VARIADIC:
@@ -149,22 +151,23 @@ def _pow_check(x: float, n: float) -> Union[str, ArithmeticError, None]:
     return None
 
 
-def _pow_grads(x: Number, n: float, out: Number) -> Tuple[Number]:
-    if n == 0:
-        return (0.0,)
-    return (n * x ** (n - 1),)
+def _power_partial(x: Number, n: Number, out: Number) -> Number:
+    """``n * x**(n - 1)``, as ``n * out / x`` for n < 0: x**(n - 1) overflows for tiny x where the partial may not."""
+    if real_part(n) >= 0:
+        return n * x ** (n - 1)
+    partial = n * out / x
+    if math.isinf(real_part(partial)) and math.isfinite(real_part(out)):
+        raise OverflowError("the derivative overflows a float")  # as x ** (n - 1) does for n >= 0
+    return partial
 
 
 def _vpow_check(x: float, y: float) -> Optional[str]:
-    if x <= 0:
-        return "base must be > 0 when the exponent is a Value (∂/∂exponent is out * log(base))"
-    return None
+    return "base must be > 0 when the exponent is a Value (∂/∂exponent is out * log(base))" if x <= 0 else None
 
 
 def _exp_check(x: float) -> Optional[OverflowError]:
-    if 709.782712893384 < x < math.inf:
-        return OverflowError("input too large, exp overflows a float (max ~709.78)")
-    return None
+    too_large = 709.782712893384 < x < math.inf
+    return OverflowError("input too large, exp overflows a float (max ~709.78)") if too_large else None
 
 
 def _sigmoid(x: Number) -> Number:
@@ -212,10 +215,8 @@ _DIVISOR = Domain(((-5.0, -0.5), (0.5, 5.0)))
 _EXPONENT = Domain(((-3.0, 3.0),))
 
 BUILTIN_OPS: Tuple[Op, ...] = (
-    Op("add", "+", 2, lambda x, y: x + y, lambda x, y, out: (1.0, 1.0), ("1", "1"),
-       doc="x + y"),
-    Op("sub", "-", 2, lambda x, y: x - y, lambda x, y, out: (1.0, -1.0), ("1", "-1"),
-       doc="x - y"),
+    Op("add", "+", 2, lambda x, y: x + y, lambda x, y, out: (1.0, 1.0), ("1", "1"), doc="x + y"),
+    Op("sub", "-", 2, lambda x, y: x - y, lambda x, y, out: (1.0, -1.0), ("1", "-1"), doc="x - y"),
     Op("mul", "*", 2, lambda x, y: x * y, lambda x, y, out: (y, x), ("y", "x"),
        doc="x * y"),
     # ∂/∂y = -x/y² as -out/y: finite wherever the true value is (y*y under- or overflows)
@@ -223,11 +224,11 @@ BUILTIN_OPS: Tuple[Op, ...] = (
        ("1 / y", "-out / y"), (ANYWHERE, _DIVISOR),
        check=_div_check, doc="x / y; y must not be 0"),
     Op("neg", "-", 1, lambda x: -x, lambda x, out: (-1.0,), ("-1",), doc="-x"),
-    Op("pow", "**", 1, _pow_forward, _pow_grads, ("n * x**(n - 1)",), (POSITIVE,),
-       param="n", param_domain=_EXPONENT,
+    Op("pow", "**", 1, _pow_forward, lambda x, n, out: (0.0,) if n == 0 else (_power_partial(x, n, out),),
+       ("n * x**(n - 1)",), (POSITIVE,), param="n", param_domain=_EXPONENT,
        check=lambda x, n: _pow_check(x, n) or _overflow_pow(x, n),
        doc="x ** n for a number n; 0 ** negative and negative ** non-integer are errors"),
-    Op("vpow", "**", 2, _pow_forward, lambda x, y, out: (y * x ** (y - 1), out * log(x)),
+    Op("vpow", "**", 2, _pow_forward, lambda x, y, out: (_power_partial(x, y, out), out * log(x)),
        ("y * x**(y - 1)", "out * log(x)"), (POSITIVE, _EXPONENT),
        check=lambda x, y: _vpow_check(x, y) or _overflow_pow(x, y),
        doc="x ** y with a Value exponent; the base must be > 0"),
@@ -260,9 +261,7 @@ BUILTIN_OPS: Tuple[Op, ...] = (
 
 
 def _sum_forward(*xs: Number) -> Number:
-    # left to right, as a chain of + nodes adds: builtin sum() of floats is compensated from
-    # Python 3.12 on, which would differ in the last bit
-    return reduce(add, xs)
+    return reduce(add, xs)  # left to right as + nodes add (sum() of floats is compensated from 3.12 on)
 
 
 def _linear_forward(*args: Number) -> Number:
@@ -272,18 +271,26 @@ def _linear_forward(*args: Number) -> Number:
 
 def _linear_grads(*args: Number) -> Tuple[Number, ...]:
     n = (len(args) - 2) // 2  # the last argument is out
-    ws, xs = args[:n], args[n : 2 * n]
-    return (*xs, *ws, 1.0)
+    return (*args[n : 2 * n], *args[:n], 1.0)  # x_i for w_i, w_i for x_i
 
 
 FUSED_OPS: Tuple[Op, ...] = (
     Op("sum", "Σ", VARIADIC, _sum_forward, lambda *args: (1.0,) * (len(args) - 1), ("1",),
-       doc="x0 + x1 + ... added left to right: one node instead of a chain of +"),
-    Op("linear", "Σw·x+b", VARIADIC, _linear_forward, _linear_grads, ("x_i", "w_i", "1"),
+       doc="x0 + x1 + ... added left to right: one node instead of a chain of +", finite_partials=True),
+    Op("linear", "Σw·x+b", VARIADIC, _linear_forward, _linear_grads, ("x_i", "w_i", "1"), finite_partials=True,
        doc="b + w0*x0 + w1*x1 + ... over inputs (w..., x..., b): a neuron's pre-activation as one node"),
+    Op("linear_relu", "relu(Σw·x+b)", VARIADIC, lambda *args: _relu(_linear_forward(*args)),
+       lambda *args: tuple(p * step(args[-1]) for p in _linear_grads(*args)),  # relu'(pre) = step(out)
+       ("x_i * step(out)", "w_i * step(out)", "step(out)"), (POSITIVE,),  # tests: away from the kink
+       doc="relu(b + w0*x0 + w1*x1 + ...): a ReLU neuron as one node"),
 )
 """Ops with any number of inputs, that stand for a chain of fine-grained ones; the partials of
 ``linear`` are ``x_i`` for ``w_i``, ``w_i`` for ``x_i`` and 1 for the bias."""
+
+# Op.finite_partials: not div, pow, vpow, log, sqrt, whose partials overflow or divide by 0 where out is finite
+_FINITE = {"add", "sub", "mul", "neg", "exp", "tanh", "sigmoid", "relu", "leaky_relu", "sin", "cos", "abs", "step",
+           "sign"}
+BUILTIN_OPS = tuple(replace(op, finite_partials=op.name in _FINITE) for op in BUILTIN_OPS)
 
 OPS: Dict[str, Op] = {op.name: op for op in BUILTIN_OPS + FUSED_OPS}
 """Every op by name: the built-ins and those added with :func:`register_op`."""
@@ -310,5 +317,4 @@ def register_op(op: Op) -> Op:
 
 def pretty(formula: str) -> str:
     """Formula text as a person writes it: ``1 - out**2`` becomes ``1 - out²``."""
-    text = formula.replace("**2", "²").replace("**3", "³").replace(" * ", "·")
-    return text
+    return formula.replace("**2", "²").replace("**3", "³").replace(" * ", "·")

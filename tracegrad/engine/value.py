@@ -25,6 +25,7 @@ Number = Union[int, float]
 ValueLike = Union["Value", int, float]
 
 _ADD, _SUB, _MUL, _DIV, _NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["neg"]
+NEURONS = (OPS["linear"], OPS["linear_relu"])  # the ops whose nodes hold (w..., b) and (x...)
 _POW, _VPOW = OPS["pow"], OPS["vpow"]
 
 
@@ -50,10 +51,11 @@ class Value(NumberLike, MicrogradNames):
     """
 
     __slots__ = ("__weakref__", "_a", "_b", "_data", "grad", "label", "op")
-    # _a, _b: a unary op's input and its numeric parameter (or None); a binary op's two inputs;
-    # a variadic op's tuple of inputs and its parameter. Slots, not a tuple, so that a node is a
-    # single object for the garbage collector to track. _data: the number, read and written by
-    # the engine directly; users' ``data`` is the same slot with assignment checked.
+    # _a, _b: a unary op's input and its numeric parameter (or None); a binary op's two inputs; a
+    # variadic op's tuple of inputs and its parameter; a neuron's (linear's) tuple of weights and bias,
+    # and its tuple of inputs, shared with other nodes (see apply.neuron). Slots, not a tuple, so
+    # that a node is a single object for the garbage collector to track. _data: the number, read
+    # and written by the engine directly; users' ``data`` is the same slot with assignment checked.
 
     _data: float
     grad: Any
@@ -86,13 +88,15 @@ class Value(NumberLike, MicrogradNames):
             return (self._a, self._b)
         if op.arity == 1:
             return (self._a,)
+        if op in NEURONS:
+            return (*self._a[:-1], *self._b, self._a[-1])
         return tuple(self._a)
 
     @property
     def param(self) -> Any:
         """The op's numeric parameter (the 3 of ``x ** 3``), or None."""
         op = self.op
-        return None if op is None or op.arity == 2 else self._b
+        return None if op is None or op.arity == 2 or op in NEURONS else self._b
 
     def __repr__(self) -> str:
         return f"Value(data={self._data}, grad={self.grad})"
@@ -186,7 +190,7 @@ class Value(NumberLike, MicrogradNames):
 
     def relu(self) -> Value:
         """max(0, x), with relu'(0) = 0."""
-        return _unary(_RELU, self)
+        return record(_RELU, 0.0 if self._data <= 0 else self._data, self, None)  # the op's forward, inline; NaN stays
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x; the derivative at 0 is slope."""
@@ -258,7 +262,8 @@ def _lift(x: Any) -> Any:
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real):
-        return Value(x)
+        mode = mode_or_none()
+        return Value(x) if mode is None or mode.constant is None else mode.constant(x)  # type: ignore[arg-type]
     return NotImplemented
 
 
@@ -271,15 +276,15 @@ def record(op: Op, data: float, a: Any, b: Any) -> Value:
     v._data = data
     v.grad = 0.0
     v.label = ""
+    v.op = op
+    v._a = a
+    v._b = b
     mode = mode_or_none()
-    if mode is None or mode.record:
-        v.op = op
-        v._a = a
-        v._b = b
-    else:
-        v.op = v._a = v._b = None
-    if mode is not None and mode.on_node is not None:
-        mode.on_node(v)
+    if mode is not None:  # no_grad, or anomaly mode's hook
+        if not mode.record:
+            v.op = v._a = v._b = None
+        if mode.on_node is not None:
+            mode.on_node(v)
     return v
 
 
@@ -287,10 +292,8 @@ def run_forward(op: Op, args: Sequence[Any]) -> float:
     """Run ``op.forward`` on checked inputs; errors name the op and the values, and keep
     Python's type where it has one (division by zero is also a ``ZeroDivisionError``)."""
     try:
-        if op.check is not None:
-            reason = op.check(*args)
-            if reason:
-                raise op.fail(args, reason)
+        if op.check is not None and (reason := op.check(*args)):
+            raise op.fail(args, reason)
         out = op.forward(*args)
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, TracegradError):

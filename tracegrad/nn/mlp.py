@@ -21,7 +21,7 @@ import math
 import random
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from ..engine import Value, ValueLike, linear
+from ..engine import Value, ValueLike, neuron
 from .data import resolve_seed
 from .module import Module
 
@@ -105,20 +105,29 @@ class Neuron(Module):
         source = resolve_rng(rng)
         self.w = [Value(_draw_weight(init, source, nin, fan_out)) for _ in range(nin)]
         self.b = Value(0.0)
+        self._weights, self._params = list(self.w), (*self.w, self.b)  # what fused nodes share
         self.activation = activation
         self.nonlin = activation != "linear"
         self.fused = bool(fused)
         self.slope = float(slope)
         self._apply = ACTIVATIONS[activation]
+        self._relu = activation == "relu"
         self._label_parameters()
 
     def __call__(self, x: Union[Sequence[ValueLike], ValueLike]) -> Value:
-        if isinstance(x, (Value, int, float)):  # one input: what a layer of one neuron returns
-            x = [x]
-        if len(x) != len(self.w):
-            raise ValueError(f"{self!r}: expected {len(self.w)} inputs, got {len(x)}")
-        # micrograd's order, b + w0*x0 + w1*x1 + ...; the fused node adds in the same order
-        act = linear(self.w, x, self.b) if self.fused else sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        if x.__class__ is not tuple and x.__class__ is not list and isinstance(x, (Value, int, float)):
+            x = [x]  # one input: what a layer of one neuron returns
+        w = self.w
+        if len(x) != len(w):
+            raise ValueError(f"{self!r}: expected {len(w)} inputs, got {len(x)}")
+        if self.fused:  # one node, b + w0*x0 + w1*x1 + ... added in micrograd's order (with its ReLU)
+            params = self._params  # the same tuple at every call: the nodes share it
+            if w != self._weights or params[-1] is not self.b:  # unless a parameter was replaced
+                self._weights, params = list(w), (*w, self.b)
+                self._params = params
+            act = neuron(params, x, self._relu)
+            return act if self._relu else self._apply(act, self.slope)
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)  # micrograd's neuron
         return self._apply(act, self.slope)
 
     def named_parameters(self) -> List[Tuple[str, Value]]:
@@ -144,6 +153,8 @@ class Layer(Module):
         self._label_parameters()
 
     def __call__(self, x: Sequence[ValueLike]) -> Any:
+        if x.__class__ is not tuple and isinstance(x, list):
+            x = tuple(x)  # one tuple of inputs, which all the neurons' fused nodes share
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 

@@ -80,12 +80,13 @@ class Names:
             return Term(f"{args[0].inside(POWER)}{power}", POWER)
         if op.name == "sum":
             return Term(" + ".join([args[0].inside(SUM - 1), *(_right(a, SUM, False) for a in args[1:])]), SUM)
-        if op.name == "linear":
+        if op.name in ("linear", "linear_relu"):
             n = (len(args) - 1) // 2
             products = [Term(f"{w.inside(PRODUCT - 1)}*{_right(x, PRODUCT, False)}", PRODUCT)
                         for w, x in zip(args[:n], args[n:2 * n])]
             terms = [*products, args[-1]]
-            return Term(" + ".join([terms[0].inside(SUM - 1), *(_right(t, SUM, False) for t in terms[1:])]), SUM)
+            total = " + ".join([terms[0].inside(SUM - 1), *(_right(t, SUM, False) for t in terms[1:])])
+            return Term(total, SUM) if op.name == "linear" else Term(f"relu({total})", CALL)
         if not op.symbol or op.forward is None:  # made with micrograd's constructor: no rule to show
             return None
         extra = [] if v.param is None else [labels.number(v.param, self.precision)]
@@ -114,7 +115,7 @@ class Names:
         op = node.op
         assert op is not None
         if op.arity == VARIADIC:
-            return _variadic(op, args, position)
+            return _variadic(op, args, position, out)
         terms: Dict[str, Term] = dict(zip(op.input_names, args))
         terms["out"] = out
         if op.param is not None:
@@ -123,15 +124,16 @@ class Names:
         return write(op.formulas[position], terms)
 
 
-def _variadic(op: Op, args: List[Term], position: int) -> Term:
-    """The partials of the fused ops: 1 for each term of a sum; of ``b + Σ w_i·x_i``, ``x_i``, ``w_i`` and 1."""
-    if op.name == "linear":
+def _variadic(op: Op, args: List[Term], position: int, out: Term) -> Term:
+    """The partials of the fused ops: 1 for each term of a sum; of ``b + Σ w_i·x_i``, ``x_i``, ``w_i`` and 1;
+    of its ReLU, the same times ``step(out)``."""
+    if op.name in ("linear", "linear_relu"):
         n = (len(args) - 1) // 2
-        if position < n:
-            return args[n + position]
-        if position < 2 * n:
-            return args[position - n]
-        return number_term(1.0, "1")
+        partner = args[n + position] if position < n else args[position - n] if position < 2 * n else None
+        if op.name == "linear":
+            return partner if partner is not None else number_term(1.0, "1")
+        step = Term(f"step({out.text})", CALL)
+        return step if partner is None else Term(f"{partner.inside(PRODUCT - 1)}·{step.text}", PRODUCT)
     if op.name == "sum":
         return number_term(1.0, "1")
     return number_term(0.0, "0")  # a node made with micrograd's constructor: no rule, so its gradient stops here
