@@ -48,9 +48,10 @@ def markdown(rows: List[Row], batches: List[Row], meta: Dict[str, Any]) -> str:
         lines += [
             "",
             "Batch size: micrograd's step on N two-moons points, `MLP(2, [16, 16, 1], fused=True)` (the fine-grained",
-            "graph where it says so), each row in a fresh process, BLAS and PyTorch on one thread. Compile:",
-            "`Compiled.prepare` (trace, analysis, code); memory: the growth of the process's peak RSS through",
-            "compiling and the first call; ms/step:",
+            "graph where it says so); the engines of a batch size alternate, up to 3 rounds, each turn in a",
+            "fresh process; BLAS and PyTorch on one thread. Compile: `Compiled.prepare` (trace, analysis,",
+            "code), the median turn; memory: the largest growth of a turn's peak RSS through compiling and",
+            "the first call; ms/step:",
             "steps after the first, wall clock, and the median CPU time, which the µs/sample and the targets",
             "compare (the machine is shared: CPU time is less swayed by other processes); vs eager: the largest",
             "difference from the eager engine's loss and gradients, relative to the largest gradient.",

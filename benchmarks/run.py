@@ -262,7 +262,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     steps = training_steps(names, args.reps, budget=args.budget)
     print("losses agree to 1e-12 over 10 steps:", ", ".join(names))
     rows = step_rows(steps)
-    batch_rows = [] if args.skip_batches else scaling.rows(deep=args.deep)
+    batch_rows = [] if args.skip_batches else scaling.rows(deep=args.deep, rounds=min(args.reps, 3))
     rows += chains.rows(mg.Value, tg.Value, args.reps, args.deep)
 
     results = {"meta": meta, "rows": rows, "batches": batch_rows}

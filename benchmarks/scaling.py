@@ -158,24 +158,46 @@ def _run(engine: str, n: int, graph: str) -> Row:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def rows(deep: bool = False) -> List[Row]:
-    """Every engine at every batch size (the fine-grained graph too with ``deep``), with targets."""
+def rows(deep: bool = False, rounds: int = 3) -> List[Row]:
+    """Every engine at every batch size (the fine-grained graph too with ``deep``), with targets.
+
+    The engines of a batch size alternate, ``rounds`` times over, each turn in a fresh process;
+    a row pools its turns' steps (compile time: the median turn's; memory: the largest)."""
     have_torch = _has("torch")
     found: Dict[Tuple[str, int, str], Row] = {}
     plans = [("fused", engine, n) for n in SIZES for engine in ENGINES]
     if deep:
         plans += [("fine", engine, n) for n in SIZES for engine in ENGINES[1:3]]
-    for graph, engine, n in plans:
-        if engine.startswith("PyTorch") and not have_torch:
-            continue
-        if engine.startswith("NumPy") and not _has("numpy"):
-            continue
-        if engine.startswith("straight") and (n > STRAIGHT_LINE_LIMIT or (graph == "fine" and n > 100)):
-            found[(engine, n, graph)] = {"engine": engine, "batch": n, "graph": graph, "skipped": True}
-            continue
-        print(f"batch {n:,}: {engine} ({graph})", flush=True)
-        found[(engine, n, graph)] = _run(engine, n, graph)
-    return [_row(r, found) for r in found.values()]
+    runs: Dict[Tuple[str, int, str], List[Row]] = {}
+    for size in sorted({n for _, _, n in plans}):
+        for turn in range(rounds):
+            for graph, engine, n in plans:
+                if n != size or (engine.startswith("PyTorch") and not have_torch):
+                    continue
+                if engine.startswith("NumPy") and not _has("numpy"):
+                    continue
+                if engine.startswith("straight") and (n > STRAIGHT_LINE_LIMIT or (graph == "fine" and n > 100)):
+                    found[(engine, n, graph)] = {"engine": engine, "batch": n, "graph": graph, "skipped": True}
+                    continue
+                print(f"batch {n:,}, round {turn + 1} of {rounds}: {engine} ({graph})", flush=True)
+                runs.setdefault((engine, n, graph), []).append(_run(engine, n, graph))
+    found.update({key: _pooled(turns) for key, turns in runs.items()})
+    order = sorted(found, key=lambda key: (key[1], key[2] != "fused", ENGINES.index(key[0])))
+    return [_row(found[key], found) for key in order]
+
+
+def _pooled(turns: List[Row]) -> Row:
+    """One engine's turns at one batch size as one result."""
+    row = dict(turns[0])
+    row["times"] = [t for r in turns for t in r["times"]]
+    row["cpu"] = [t for r in turns for t in r["cpu"]]
+    if "lines" in row:
+        by_time = sorted(turns, key=lambda r: r["compile_seconds"])
+        row["compile_seconds"] = by_time[len(by_time) // 2]["compile_seconds"]
+        row["compile_cpu"] = by_time[len(by_time) // 2]["compile_cpu"]
+        row["memory_mb"] = max(r["memory_mb"] for r in turns)
+        row["vs_eager"] = max(r["vs_eager"] for r in turns)
+    return row
 
 
 def _has(name: str) -> bool:
