@@ -190,6 +190,8 @@ def test_the_picture_follows_the_steps(page: Any, saved: Dict[str, Any]) -> None
     assert stroke(page, edge) != "#cc0000"
     page.get_by_role("slider", name="Step").fill(str(len(t.values) + 1))  # the first backward step
     assert stroke(page, edge) == "#cc0000"
+    on_top = "id => { const g = document.getElementById(id); return g.parentNode.lastElementChild === g; }"
+    assert page.evaluate(on_top, f"g_{edge}")  # drawn over the boxes, so its label is never hidden
     assert "grad ?" in page.text_content(f"#g_v{t.number[t.values[0]]}")
     page.keyboard.press("End")
     assert stroke(page, edge) == "#6aa84f"  # done

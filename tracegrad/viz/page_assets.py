@@ -47,6 +47,7 @@ button[aria-pressed="true"] { background: #fff2cc; }
 #stage { margin: 12px 20px 0; height: 56vh; min-height: 260px; }
 body.embedded #stage { margin: 8px 12px 0; }
 #stage g.node { cursor: pointer; }
+#stage g.edge text { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
 #layout { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; padding: 12px 20px; }
 body.embedded #layout { padding: 8px 12px; gap: 10px; }
 @media (max-width: 760px) { #layout { grid-template-columns: 1fr; } }

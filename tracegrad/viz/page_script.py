@@ -155,6 +155,9 @@ JS = r"""
       text("feedback", feedback(i));
       fb.className = answered[i] ? "right" : "wrong";
     } else { text("feedback", ""); }
+    (frame.edges || []).forEach(function (id) {  // the step's edge over the boxes: its label stays readable
+      if (parts[id]) { parts[id].parentNode.appendChild(parts[id]); }
+    });
     viewer.follow(focusOf(frame), (frame.edges || []).map(function (id) {
       return parts[id] ? parts[id].querySelector("path") : null;
     }).filter(function (path) { return path !== null; }));
