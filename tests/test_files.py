@@ -20,6 +20,7 @@ import pytest
 
 from tracegrad import MLP
 from tracegrad.files import NotARegularFileError, read_regular, staged_folder, write_atomic
+from tracegrad.nn import History
 from tracegrad.viz import save
 
 import needs
@@ -204,7 +205,8 @@ def test_a_set_of_files_appears_whole_or_not_at_all(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
-def test_loading_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+@pytest.mark.parametrize("loader", ["Module.load", "History.load"])
+def test_loading_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path, loader: str) -> None:
     fifo = str(tmp_path / "model.json")
     os.mkfifo(fifo)
     model = MLP(2, [2, 1], rng=0)
@@ -213,7 +215,7 @@ def test_loading_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None
 
     def load() -> None:
         try:
-            model.load(fifo)
+            model.load(fifo) if loader == "Module.load" else History.load(fifo)
         except BaseException as exc:
             outcome.append(exc)
 
@@ -223,7 +225,7 @@ def test_loading_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None
     if thread.is_alive():  # the old behaviour: blocked in open(); let it go before failing
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
         thread.join(timeout=10)
-        pytest.fail("Module.load blocked on a FIFO")
+        pytest.fail(f"{loader} blocked on a FIFO")
     assert len(outcome) == 1 and isinstance(outcome[0], NotARegularFileError)
     assert f"{fifo!r} is a FIFO (named pipe), not a regular file; refusing to read it" in str(outcome[0])
     assert model.state_dict() == before

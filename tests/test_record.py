@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tracegrad.engine import Value
 from tracegrad.nn import MLP, SGD, Adam, History, LoadError, Neuron, fit
-from tracegrad.nn import history as history_module
+from tracegrad.nn import module as nn_module
 from tracegrad.nn.data import blobs, moons
 from tracegrad.nn.losses import hinge, l2_penalty, mse, softmax_cross_entropy
 from tracegrad.nn.record import DEFAULT_MAX_SNAPSHOTS, Recorder
@@ -251,7 +251,7 @@ def test_hostile_files_are_refused(tmp_path: Any, content: str) -> None:
 
 def test_oversized_files_are_refused_before_being_read(tmp_path: Any, monkeypatch: Any) -> None:
     path, _ = _document(tmp_path)
-    monkeypatch.setattr(history_module, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(nn_module, "MAX_FILE_BYTES", 1000)  # the limit every loader reads
     with pytest.raises(LoadError, match="larger than 1000 bytes"):
         History.load(path)
 

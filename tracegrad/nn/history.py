@@ -14,7 +14,7 @@ import os
 from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 from ..files import write_atomic
-from .module import MAX_FILE_BYTES, LoadError
+from .module import LoadError, clip_repr, read_json
 from .record import Recording, Snapshot, finite_or_text
 from .replay import LOSSES, FloatForward, check_description
 
@@ -48,14 +48,7 @@ class HistoryMethods:
             LoadError: the file is not a tracegrad history (truncated, corrupt, hostile, too large).
         """
         target = os.fspath(path)
-        with open(target, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            raise LoadError(f"History.load: {target!r} is larger than {MAX_FILE_BYTES} bytes; not a history file")
-        try:
-            doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
-            raise LoadError(f"History.load: {target!r} is not a valid history file ({exc})") from None
+        doc = read_json(target, "History.load", "history file")
         try:
             return from_document(doc, cls)
         except _Invalid as exc:
@@ -138,7 +131,7 @@ def from_document(doc: Any, cls: Type[H]) -> H:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise _Invalid(f"not a tracegrad history file (no \"format\": {FORMAT!r})")
     if doc.get("version") != FORMAT_VERSION:
-        raise _Invalid(f"format version {_clip(doc.get('version'))}; this tracegrad reads version {FORMAT_VERSION}")
+        raise _Invalid(f"format version {clip_repr(doc.get('version'))}; this tracegrad reads version {FORMAT_VERSION}")
     loss = [_number(x, "loss") for x in _list(doc.get("loss"), "loss")]
     accuracy = [None if a is None else _number(a, "accuracy") for a in _list(doc.get("accuracy"), "accuracy")]
     batch_loss = [_number(x, "batch_loss") for x in _list(doc.get("batch_loss"), "batch_loss")]
@@ -163,7 +156,7 @@ def _recording(r: Any) -> Recording:
             raise _Invalid(f"recording.model: {problem}")
     task = r.get("task")
     if task not in ("classification", "regression"):
-        raise _Invalid(f"recording.task must be 'classification' or 'regression', got {_clip(task)}")
+        raise _Invalid(f"recording.task must be 'classification' or 'regression', got {clip_repr(task)}")
     inputs, targets = r.get("inputs"), r.get("targets")
     if (inputs is None) != (targets is None):
         raise _Invalid("recording.inputs and recording.targets come together")
@@ -193,7 +186,7 @@ def _recording(r: Any) -> Recording:
             pair[1], "recording.names.classes")
     loss_name = r.get("loss")
     if loss_name is not None and loss_name not in LOSSES:
-        raise _Invalid(f"recording.loss names no loss of tracegrad.nn.losses: {_clip(loss_name)}")
+        raise _Invalid(f"recording.loss names no loss of tracegrad.nn.losses: {clip_repr(loss_name)}")
     stopped = r.get("stopped")
     if stopped is not None and (not isinstance(stopped, str) or len(stopped) > 2000):
         raise _Invalid("recording.stopped must be a text of at most 2000 characters")
@@ -236,15 +229,15 @@ def _number(x: Any, where: str, *, finite: bool = False, keep_int: bool = False)
     if isinstance(x, str) and not finite and x in ("inf", "-inf", "nan"):
         return float(x)
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise _Invalid(f"{where} must hold numbers, got {_clip(x)}")
+        raise _Invalid(f"{where} must hold numbers, got {clip_repr(x)}")
     if isinstance(x, int) and keep_int:
         if abs(x) > 2**53:
-            raise _Invalid(f"{where}: {_clip(x)} is too large")
+            raise _Invalid(f"{where}: {clip_repr(x)} is too large")
         return x
     try:
         number = float(x)
     except OverflowError:
-        raise _Invalid(f"{where}: {_clip(x)} is too large") from None
+        raise _Invalid(f"{where}: {clip_repr(x)} is too large") from None
     if finite and not math.isfinite(number):
         raise _Invalid(f"{where} must hold finite numbers")
     return number
@@ -252,20 +245,11 @@ def _number(x: Any, where: str, *, finite: bool = False, keep_int: bool = False)
 
 def _count(x: Any, where: str, lowest: int = 0) -> int:
     if isinstance(x, bool) or not isinstance(x, int) or not lowest <= x <= 10**12:
-        raise _Invalid(f"{where} must be a whole number >= {lowest}, got {_clip(x)}")
+        raise _Invalid(f"{where} must be a whole number >= {lowest}, got {clip_repr(x)}")
     return x
 
 
 def _name(x: Any, where: str) -> str:
     if not isinstance(x, str) or len(x) > MAX_NAME:
-        raise _Invalid(f"{where} must hold texts of at most {MAX_NAME} characters, got {_clip(x)}")
+        raise _Invalid(f"{where} must hold texts of at most {MAX_NAME} characters, got {clip_repr(x)}")
     return x
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _clip(x: Any, limit: int = 60) -> str:
-    text = repr(x)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -86,7 +86,7 @@ class Module:
             except OverflowError:  # an int too large for a float
                 number = math.inf
             if not math.isfinite(number):
-                raise LoadError(f"load_state_dict: parameter {name!r} must be a finite number, got {_clip(x)}")
+                raise LoadError(f"load_state_dict: parameter {name!r} must be a finite number, got {clip_repr(x)}")
             values[name] = number
         for name, p in params.items():
             p.data = values[name]
@@ -114,13 +114,7 @@ class Module:
                 reading at all, so a FIFO cannot block).
         """
         target = os.fspath(path)
-        raw = read_regular(target, MAX_FILE_BYTES)  # a FIFO or device is refused, never waited on
-        if len(raw) > MAX_FILE_BYTES:
-            raise LoadError(f"load: {target!r} is larger than {MAX_FILE_BYTES} bytes; not a model file")
-        try:
-            doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
-            raise LoadError(f"load: {target!r} is not a valid model file ({exc})") from None
+        doc = read_json(target, "load", "model file")
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise LoadError(f"load: {target!r} is not a tracegrad model file (no \"format\": {FORMAT!r})")
         if doc.get("version") != FORMAT_VERSION:
@@ -136,11 +130,30 @@ class Module:
         return type(self).__name__
 
 
+def read_json(path: Union[str, os.PathLike[str]], caller: str, kind: str) -> Any:
+    """The JSON document in the regular file at ``path``, for the loaders of tracegrad's files:
+    at most :data:`MAX_FILE_BYTES`, no NaN or Infinity; errors say ``caller`` and ``kind``.
+
+    Raises:
+        LoadError: the file is too large or is not JSON.
+        NotARegularFileError: the path is a FIFO, a device or a folder (refused without waiting).
+    """
+    target = os.fspath(path)
+    raw = read_regular(target, MAX_FILE_BYTES)
+    if len(raw) > MAX_FILE_BYTES:
+        raise LoadError(f"{caller}: {target!r} is larger than {MAX_FILE_BYTES} bytes; not a {kind}")
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise LoadError(f"{caller}: {target!r} is not a valid {kind} ({exc})") from None
+
+
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a finite number")
 
 
-def _clip(x: Any, limit: int = 60) -> str:
+def clip_repr(x: Any, limit: int = 60) -> str:
+    """``repr(x)``, cut to ``limit`` characters, for error messages about a file's contents."""
     text = repr(x)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
