@@ -26,7 +26,7 @@ from .render import Renderer, find_renderer
 from .stage import FONT_SIZES, Stage, lay_out, stage
 from .steps import Trace
 from .timeline import Moment, timeline
-from .viewer import CSP, READABLE_PX, VIEWER_JS, ZOOM_BUTTONS, svg_size
+from .viewer import READABLE_PX, VIEWER_JS, ZOOM_BUTTONS, page_head, svg_size
 
 NOTEBOOK_COLUMN = 860
 """About how wide a notebook's output column is, in CSS pixels: what an inline page is sized for."""
@@ -90,16 +90,7 @@ def page(t: Trace, drawn: Stage, moments: List[Moment], *, title: str = "", prac
     intro = ("Before each backward step is shown, type its contribution (local derivative × upstream gradient); "
              "the page checks it and keeps your score." if practice else
              "The forward pass in topological order, then every chain-rule step of backward.")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(heading)}</title>
-<style>{CSS}</style>
-</head>
-<body data-frame="0" class="{body_class}">
+    return page_head(heading, CSS) + f"""<body data-frame="0" class="{body_class}">
 <header><h1>{html.escape(heading)}</h1>
 <p>{intro} Use ← → or the buttons; drag the picture to pan, the wheel to zoom;
 click a node to see its gradient as a sum.</p></header>

@@ -39,8 +39,8 @@ from .notebook import NotebookPage
 from .page_data import script_json
 from .render import Renderer
 from .svgplot import NEGATIVE, POSITIVE, esc, hex_colour, joined
+from .viewer import page_head
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 REPLAY_SECONDS = 12.0
 """How long Play takes from the first snapshot to the last (within 60–600 ms a snapshot)."""
 
@@ -245,16 +245,7 @@ def _page(runs: List[_Run], heading: str, compare: bool) -> str:
     cards = "".join(run.card(compare) for run in runs)
     extra = "" if compare else _network_panel(runs[0]) + _graph_panel(runs[0])
     last = positions - 1
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(heading)}</title>
-<style>{CSS}</style>
-</head>
-<body data-position="{last}">
+    return page_head(heading, CSS) + f"""<body data-position="{last}">
 <header><h1>{html.escape(heading)}</h1><p>{esc(_subtitle(runs, compare))}</p></header>
 <nav id="controls" aria-label="Replay">
 <button id="play" type="button" aria-label="Play">▶ Play</button>

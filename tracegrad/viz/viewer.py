@@ -255,6 +255,21 @@ def svg_size(svg: str) -> Tuple[float, float]:
     return float(match.group(1)) * 4 / 3, float(match.group(2)) * 4 / 3
 
 
+def page_head(title: str, css: str) -> str:
+    """The start of every page tracegrad writes, up to ``<body>``: its policy lets the page run
+    only its own inline script and style and fetch nothing, so it works offline and in a sandbox."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{css}</style>
+</head>
+"""
+
+
 def viewer_page(svg: str, title: str) -> Tuple[str, int]:
     """A drawing as a page of its own that pans and zooms, and the height to show it at.
 
@@ -264,18 +279,14 @@ def viewer_page(svg: str, title: str) -> Tuple[str, int]:
     width, height = svg_size(svg)
     shown = height * min(1.0, 860.0 / width) if width else height  # a notebook column is about 860 px
     stage = int(min(max(shown + 16, 120), 560))
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<title>{html.escape(title)}</title>
-<style>
+    css = f"""
 body {{ margin: 0; font: 14px system-ui, sans-serif; }}
 nav {{ display: flex; gap: 6px; justify-content: flex-end; padding: 2px 4px; }}
 nav button {{ font: inherit; padding: 1px 10px; border: 1px solid #bbb; border-radius: 5px; background: #fff; }}
 #stage {{ height: {stage}px; }}
 {VIEWER_CSS}
-</style></head>
-<body>
+"""
+    page = page_head(title, css) + f"""<body>
 <nav aria-label="picture">{ZOOM_BUTTONS}</nav>
 <main id="stage" class="stage">{svg}</main>
 <script>{VIEWER_JS}
