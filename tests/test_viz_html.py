@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from html.parser import HTMLParser
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict
 
 import pytest
 from hypothesis import given
@@ -20,6 +18,8 @@ from tracegrad.viz.timeline import timeline
 from tracegrad.viz.viewer import inline_svg
 
 import needs
+import page_parts
+from page_parts import Tags
 
 HOSTILE = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=1">&amp;{}|"\n\\N'
 
@@ -33,22 +33,7 @@ def graph() -> Value:
 
 
 def embedded(page: str) -> Dict[str, Any]:
-    match = re.search(r'<script type="application/json" id="trace-data">(.*?)</script>', page, re.DOTALL)
-    assert match is not None
-    data: Dict[str, Any] = json.loads(match.group(1))
-    return data
-
-
-class Tags(HTMLParser):
-    """Every start tag of a page with its attributes, as a browser's parser sees them."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.tags: List[Tuple[str, Dict[str, str]]] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
-        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+    return page_parts.embedded(page, "trace-data")
 
 
 def test_the_page_is_one_offline_file(tmp_path: os.PathLike, renderer) -> None:  # type: ignore[no-untyped-def]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import zlib
-from html.parser import HTMLParser
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from hypothesis import given
@@ -26,6 +24,8 @@ from tracegrad.viz.png import png
 from tracegrad.viz.svgplot import contour, diverging, diverging_all, ticks
 
 import needs
+import page_parts
+from page_parts import Tags
 
 HOSTILE = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=1">&amp;{}|"\n\\N'
 
@@ -38,22 +38,7 @@ def moons_run(record: Any = True, epochs: int = 6, hidden: int = 4) -> Tuple[MLP
 
 
 def embedded(page: str) -> Dict[str, Any]:
-    match = re.search(r'<script type="application/json" id="learning-data">(.*?)</script>', page, re.DOTALL)
-    assert match is not None
-    data: Dict[str, Any] = json.loads(match.group(1))
-    return data
-
-
-class Tags(HTMLParser):
-    """Every start tag with its attributes, as a browser's parser sees them."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.tags: List[Tuple[str, Dict[str, str]]] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
-        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+    return page_parts.embedded(page, "learning-data")
 
 
 def test_the_page_is_one_offline_file(tmp_path: Any) -> None:
