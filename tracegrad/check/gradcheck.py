@@ -32,7 +32,7 @@ from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple, U
 from ..engine import Value, grad
 from ..engine.errors import DomainError, TracegradError
 from ..engine.replay import Replay
-from .kinks import KinkNote, one_sided
+from .kinks import KinkNote, OneSided, one_sided
 from .replay import COMPLEX_STEP, ComplexStepError, complex_replay, replay
 
 __all__ = [
@@ -88,6 +88,17 @@ class Entry(NamedTuple):
         if math.isnan(err) or math.isinf(err):
             return math.inf
         return err / (atol + rtol * abs(self.numeric))
+
+
+def judge(entry: Entry, at_kink: Optional[OneSided], k: int, atol: float,
+          rtol: float) -> Tuple[Entry, Optional[KinkNote], bool]:
+    """``entry`` as compared, its kink note and whether it fails. Near a kink (``at_kink``, for
+    output ``k``) the analytic value is judged against the interval of one-sided derivatives, and
+    the entry shows the nearest of them as its numeric value."""
+    if at_kink is None:
+        return entry, None, entry.badness(atol, rtol) > 1.0
+    note = at_kink.note(k, entry.output, entry.input, entry.analytic, atol, rtol)
+    return entry._replace(numeric=note.nearest()), note, not note.ok
 
 
 # --- calling f
@@ -372,14 +383,10 @@ def _compare(
         else:
             numeric = _numeric_column(f, xs, names, i, eps, recording if method == "complex" else None, leaves)
         for k, output in enumerate(labels):
-            entry = Entry(output, input_name, analytic[k][i], numeric[k])
-            if at_kink is not None:
-                note = at_kink.note(k, output, input_name, entry.analytic, atol, rtol)
+            entry, note, failed = judge(Entry(output, input_name, analytic[k][i], numeric[k]), at_kink, k, atol, rtol)
+            if note is not None:
                 notes.append(note)
-                entry = entry._replace(numeric=note.nearest())
-                if not note.ok:
-                    failures.append(entry)
-            elif entry.badness(atol, rtol) > 1.0:
+            if failed:
                 failures.append(entry)
             entries.append(entry)
     failures.sort(key=lambda e: -e.badness(atol, rtol))

@@ -32,8 +32,8 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 from ..engine import Value, grad
 from ..engine.errors import DomainError
 from ..engine.replay import Replay
-from .gradcheck import Entry, GradcheckReport, direction, verdict
-from .kinks import KinkNote, kink_nodes, one_sided
+from .gradcheck import Entry, GradcheckReport, direction, judge, verdict
+from .kinks import kink_nodes, one_sided
 from .replay import COMPLEX_STEP, ComplexStepError, complex_replay
 
 __all__ = ["gradcheck_model", "gradcheck_model_report"]
@@ -125,16 +125,12 @@ def gradcheck_model_report(
     labels = ["along v"] if fast else names
     entries, failures, notes = [], [], []
     for d, label in zip(columns, labels):
-        a = sum(g * c for g, c in zip(analytic, d))
         numeric, at_kink = oracle.derivative(d)
-        entry = Entry("loss", label, a, numeric)
-        if at_kink is not None:
-            note: KinkNote = at_kink.note(0, "loss", label, a, atol, rtol)
+        entry, note, failed = judge(Entry("loss", label, sum(g * c for g, c in zip(analytic, d)), numeric),
+                                    at_kink, 0, atol, rtol)
+        if note is not None:
             notes.append(note)
-            entry = entry._replace(numeric=note.nearest())
-            if not note.ok:
-                failures.append(entry)
-        elif entry.badness(atol, rtol) > 1.0:
+        if failed:
             failures.append(entry)
         entries.append(entry)
     failures.sort(key=lambda e: -e.badness(atol, rtol))
