@@ -99,41 +99,25 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     }
 
 
-def open_page(browser: Any, path: str, problems: List[str], requests: List[str]) -> Any:
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-
-    def only_the_file(route: Any) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            requests.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_the_file)
-    tab = context.new_page()
-    tab.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
-    tab.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    tab.goto("file://" + str(path))
-    if not str(path).endswith("notebook.html"):
-        tab.wait_for_selector("#where")
-    return tab
-
-
 @pytest.fixture()
 def open_tab(browser: Any, pages: Dict[str, Any]) -> Iterator[Any]:
     opened: List[Any] = []
-    problems: List[str] = []
-    requests: List[str] = []
 
     def opener(name: str) -> Any:
-        tab = open_page(browser, pages[name], problems, requests)
-        opened.append(tab)
+        """The page, opened offline at 1300×900 (every request but its file's aborted and noted)."""
+        path = str(pages[name])
+        _, tab, requests, problems = browsing.offline_tab(browser, "file://" + path, width=1300, height=900)
+        opened.append((tab, requests, problems))
+        if not path.endswith("notebook.html"):
+            tab.wait_for_selector("#where")
         return tab
 
     yield opener
+    requests = [url for _, asked, _ in opened for url in asked]
+    problems = [text for _, _, said in opened for text in said]
     assert requests == [], f"the page asked the network for {requests}"
     assert problems == [], f"the console reported {problems}"
-    for tab in opened:
+    for tab, _, _ in opened:
         tab.context.close()
 
 
