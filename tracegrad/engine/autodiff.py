@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from itertools import filterfalse
 from math import isfinite
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Sequence, Union, cast
+from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Sequence, Union, cast
 
 from .errors import DerivativeError, error_class
 from .generic import to_float
@@ -115,14 +115,8 @@ def backward_steps(root: Value, gradient: float = 1.0, *, create_graph: bool = F
             continue
         upstream = totals[node]
         inputs = node.inputs
-        if create_graph:
-            args: List[Any] = list(inputs)
-            out: Any = node
-        else:
-            args = [v._data for v in inputs]
-            out = node._data
-        if node.param is not None:
-            args.append(node.param)
+        args = _arguments(node, inputs if create_graph else [v._data for v in inputs])
+        out: Any = node if create_graph else node._data
         try:
             locals_ = op.grads(*args, out)
         except (ArithmeticError, ValueError) as exc:
@@ -219,7 +213,7 @@ def backward(root: Value, gradient: float = 1.0) -> None:
                 (da,) = op.grads(a._data, node._data) if p is None else op.grads(a._data, p, node._data)
                 a.grad += da * g
             else:
-                for inp, local in zip(a, op.grads(*_args(node, a), node._data)):
+                for inp, local in zip(a, op.grads(*_arguments(node, map(data_of, a)), node._data)):
                     inp.grad += local * g
     except (ArithmeticError, ValueError) as exc:
         for leaf, before in zip(leaves, saved):
@@ -297,16 +291,15 @@ def grad(
     return result
 
 
-def _args(node: Value, a: Any) -> List[Any]:
-    """The arguments of a variadic node's op functions: its inputs' data, then its parameter."""
-    args = [v._data for v in a]
-    if node._b is not None:
-        args.append(node._b)
-    return args
+def _arguments(node: Value, inputs: Iterable[Any]) -> List[Any]:
+    """The arguments of ``node``'s op functions: ``inputs`` (its inputs' data, or the inputs
+    themselves under ``create_graph``), then the op's parameter if it has one."""
+    param = node.param
+    return [*inputs] if param is None else [*inputs, param]
 
 
 def _derivative_error(node: Value, exc: BaseException) -> DerivativeError:
     op = cast(Op, node.op)
-    args = [v._data for v in node.inputs] + ([node._b] if op.arity == 1 and node._b is not None else [])
+    args = _arguments(node, [v._data for v in node.inputs])
     kind = error_class(DerivativeError, exc)  # also a ZeroDivisionError or OverflowError where exc is one
     return kind(f"{op.name}: local derivative undefined at {describe_args(op, args)} ({exc})")  # type: ignore[return-value]
