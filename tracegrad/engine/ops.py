@@ -27,7 +27,7 @@ nan, ``exp(inf)`` is inf; checks refuse finite inputs only (``log(-2)``, ``exp(1
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import reduce
 from operator import add, mul
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
@@ -80,7 +80,8 @@ class Op:
             derivatives there (numbers, or the parameter's name); gradient checking reads them.
         finite_partials: the partials are finite, and raise nothing, wherever the output is
             finite: then ``backward()`` skips a node with a finite output and an upstream gradient
-            of exactly 0, as each step would add 0 (``inf * 0`` still gives NaN where it did).
+            of exactly 0, as each step would add 0 (``inf * 0`` still gives NaN where it did). Not
+            so for div, pow, vpow, log, sqrt: a partial overflows or divides by 0 where out is finite.
     """
 
     name: str
@@ -215,15 +216,16 @@ _DIVISOR = Domain(((-5.0, -0.5), (0.5, 5.0)))
 _EXPONENT = Domain(((-3.0, 3.0),))
 
 BUILTIN_OPS: Tuple[Op, ...] = (
-    Op("add", "+", 2, lambda x, y: x + y, lambda x, y, out: (1.0, 1.0), ("1", "1"), doc="x + y"),
-    Op("sub", "-", 2, lambda x, y: x - y, lambda x, y, out: (1.0, -1.0), ("1", "-1"), doc="x - y"),
+    Op("add", "+", 2, lambda x, y: x + y, lambda x, y, out: (1.0, 1.0), ("1", "1"), doc="x + y", finite_partials=True),
+    Op("sub", "-", 2, lambda x, y: x - y, lambda x, y, out: (1.0, -1.0), ("1", "-1"), doc="x - y",
+       finite_partials=True),
     Op("mul", "*", 2, lambda x, y: x * y, lambda x, y, out: (y, x), ("y", "x"),
-       doc="x * y"),
+       doc="x * y", finite_partials=True),
     # ∂/∂y = -x/y² as -out/y: finite wherever the true value is (y*y under- or overflows)
     Op("div", "/", 2, lambda x, y: x / y, lambda x, y, out: (1.0 / y, -out / y),
        ("1 / y", "-out / y"), (ANYWHERE, _DIVISOR),
        check=_div_check, doc="x / y; y must not be 0"),
-    Op("neg", "-", 1, lambda x: -x, lambda x, out: (-1.0,), ("-1",), doc="-x"),
+    Op("neg", "-", 1, lambda x: -x, lambda x, out: (-1.0,), ("-1",), doc="-x", finite_partials=True),
     Op("pow", "**", 1, _pow_forward, lambda x, n, out: (0.0,) if n == 0 else (_power_partial(x, n, out),),
        ("n * x**(n - 1)",), (POSITIVE,), param="n", param_domain=_EXPONENT,
        check=lambda x, n: _pow_check(x, n) or _overflow_pow(x, n),
@@ -232,30 +234,30 @@ BUILTIN_OPS: Tuple[Op, ...] = (
        ("y * x**(y - 1)", "out * log(x)"), (POSITIVE, _EXPONENT),
        check=lambda x, y: _vpow_check(x, y) or _overflow_pow(x, y),
        doc="x ** y with a Value exponent; the base must be > 0"),
-    Op("exp", "exp", 1, exp, lambda x, out: (out,), ("out",), check=_exp_check, doc="e ** x"),
+    Op("exp", "exp", 1, exp, lambda x, out: (out,), ("out",), check=_exp_check, doc="e ** x", finite_partials=True),
     Op("log", "log", 1, log, lambda x, out: (1.0 / x,), ("1 / x",), (POSITIVE,),
        check=_log_check, doc="natural logarithm; x must be > 0"),
     Op("sqrt", "sqrt", 1, sqrt, lambda x, out: (0.5 / out,), ("1 / (2 * out)",), (POSITIVE,),
        check=_sqrt_check, doc="square root; x must be >= 0, the derivative is undefined at 0"),
     Op("tanh", "tanh", 1, tanh, lambda x, out: (1.0 - out * out,), ("1 - out**2",),
-       doc="hyperbolic tangent"),
+       doc="hyperbolic tangent", finite_partials=True),
     Op("sigmoid", "σ", 1, _sigmoid, lambda x, out: (out * (1.0 - out),), ("out * (1 - out)",),
-       doc="logistic sigmoid 1 / (1 + e**-x), computed without overflow"),
+       doc="logistic sigmoid 1 / (1 + e**-x), computed without overflow", finite_partials=True),
     Op("relu", "relu", 1, _relu, lambda x, out: (step(x),), ("step(x)",), (AWAY_FROM_ZERO,),
-       doc="max(0, x); relu'(0) = 0; relu(nan) is nan", kinks=((0.0, 0.0, 1.0),)),
+       doc="max(0, x); relu'(0) = 0; relu(nan) is nan", kinks=((0.0, 0.0, 1.0),), finite_partials=True),
     Op("leaky_relu", "leaky_relu", 1, _leaky_relu,
        lambda x, slope, out: (where_positive(x, 1.0, slope),), ("1 if x > 0 else slope",),
        (AWAY_FROM_ZERO,), param="slope", param_domain=_SLOPE, kinks=((0.0, "slope", 1.0),),
-       doc="x if x > 0 else slope * x; the derivative at 0 is slope"),
-    Op("sin", "sin", 1, sin, lambda x, out: (cos(x),), ("cos(x)",), doc="sine"),
-    Op("cos", "cos", 1, cos, lambda x, out: (-sin(x),), ("-sin(x)",), doc="cosine"),
+       doc="x if x > 0 else slope * x; the derivative at 0 is slope", finite_partials=True),
+    Op("sin", "sin", 1, sin, lambda x, out: (cos(x),), ("cos(x)",), doc="sine", finite_partials=True),
+    Op("cos", "cos", 1, cos, lambda x, out: (-sin(x),), ("-sin(x)",), doc="cosine", finite_partials=True),
     Op("abs", "abs", 1, _abs, lambda x, out: (sign(x),), ("sign(x)",), (AWAY_FROM_ZERO,),
-       doc="|x|; abs'(0) = 0", kinks=((0.0, -1.0, 1.0),)),
+       doc="|x|; abs'(0) = 0", kinks=((0.0, -1.0, 1.0),), finite_partials=True),
     Op("step", "step", 1, step, lambda x, out: (0.0,), ("0",), (AWAY_FROM_ZERO,),
        doc="Heaviside step: 1.0 if x > 0 else 0.0; derivative 0 (the perceptron's activation)",
-       kinks=((0.0, 0.0, 0.0),)),
+       kinks=((0.0, 0.0, 0.0),), finite_partials=True),
     Op("sign", "sign", 1, sign, lambda x, out: (0.0,), ("0",), (AWAY_FROM_ZERO,),
-       doc="-1.0, 0.0 or 1.0; derivative 0", kinks=((0.0, 0.0, 0.0),)),
+       doc="-1.0, 0.0 or 1.0; derivative 0", kinks=((0.0, 0.0, 0.0),), finite_partials=True),
 )
 
 
@@ -286,11 +288,6 @@ FUSED_OPS: Tuple[Op, ...] = (
 )
 """Ops with any number of inputs, that stand for a chain of fine-grained ones; the partials of
 ``linear`` are ``x_i`` for ``w_i``, ``w_i`` for ``x_i`` and 1 for the bias."""
-
-# Op.finite_partials: not div, pow, vpow, log, sqrt, whose partials overflow or divide by 0 where out is finite
-_FINITE = {"add", "sub", "mul", "neg", "exp", "tanh", "sigmoid", "relu", "leaky_relu", "sin", "cos", "abs", "step",
-           "sign"}
-BUILTIN_OPS = tuple(replace(op, finite_partials=op.name in _FINITE) for op in BUILTIN_OPS)
 
 OPS: Dict[str, Op] = {op.name: op for op in BUILTIN_OPS + FUSED_OPS}
 """Every op by name: the built-ins and those added with :func:`register_op`."""
