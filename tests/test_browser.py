@@ -391,3 +391,41 @@ def test_the_nudges_are_the_forward_pass_run_again(page: Any, saved: Dict[str, A
         assert row.locator("td.change").text_content() == t.num(nudge.change)
         assert row.locator("td.predicted").text_content() == t.num(nudge.predicted)
         assert nudge.change is not None and math.isclose(nudge.change, nudge.predicted, rel_tol=0.01, abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["step-through", "picture"])
+def test_a_page_laid_out_after_its_script_ran_still_opens_readable(browser: Any, saved: Dict[str, Any],
+                                                                  tmp_path: os.PathLike, kind: str) -> None:
+    """A notebook's frame may run the page's script before the frame is laid out: the stage is then
+    0 px wide. Once it has a size, the page chooses its view as if it had had it from the start."""
+    if kind == "step-through":
+        path = saved["path"]
+    else:
+        from tracegrad.viz import draw
+
+        path = os.path.join(tmp_path, "picture.html")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(draw(graph()).notebook_page()[0])
+    opened = _shown(browser, path, hidden=False)
+    reference = opened.get_attribute("#stage", "data-scale")
+    opened.context.close()
+    late = _shown(browser, path, hidden=True)
+    late.wait_for_function("want => document.getElementById('stage').getAttribute('data-scale') === want",
+                           arg=reference, timeout=10_000)
+    late.context.close()
+
+
+def _shown(browser: Any, path: str, hidden: bool) -> Any:
+    """The page opened and shown; with ``hidden``, its stage has no size until every script of the
+    page has run, and then gets one without the window being resized."""
+    _, tab, requests, problems = browsing.offline_tab(browser, "about:blank")
+    if hidden:  # the stage is hidden the moment the parser makes it, before the page's script runs
+        tab.add_init_script("new MutationObserver(() => { const s = document.getElementById('stage');"
+                            " if (s && !s.dataset.held) { s.dataset.held = '1'; s.style.display = 'none'; } })"
+                            ".observe(document, {childList: true, subtree: true});")
+    tab.goto("file://" + path)
+    if hidden:
+        assert tab.get_attribute("#stage", "data-held") == "1" and tab.get_attribute("#stage", "data-scale") == "1"
+    tab.evaluate("() => { document.getElementById('stage').style.display = ''; }")
+    assert requests == [] and problems == [], (requests, problems)
+    return tab

@@ -76,8 +76,10 @@ function makeViewer(stage, readablePx, smallestHint) {
   }
   var auto = true;    // until the learner zooms, the page picks the zoom
   var startScale = 1;
-  function fit() { still(); view.s = Math.min(fitScale(), 2); center(); apply(); }
+  var opening = null; // how the page chose its first view, redone while the stage changes size
+  function fit() { still(); opening = fit; view.s = Math.min(fitScale(), 2); center(); apply(); }
   function start() {
+    opening = start;
     view.s = startScale = Math.min(Math.max(fitScale(), readable), 1.5);
     auto = true; center(); apply();
   }
@@ -227,9 +229,13 @@ function makeViewer(stage, readablePx, smallestHint) {
     else if (event.key === "0") { auto = false; fit(); }
   });
   start();
-  window.addEventListener("resize", function () {  // e.g. a notebook's column laid out after the page
-    if (auto) { start(); follow(following, along); }
-  });
+  // a page in a notebook's frame may run before the frame is laid out (its stage 0 px wide), or
+  // see its column resized: until the learner zooms, choose the view again for the new size
+  function resized() {
+    if (auto && stage.clientWidth && stage.clientHeight) { opening(); follow(following, along); }
+  }
+  if (window.ResizeObserver) { new ResizeObserver(resized).observe(stage); }
+  window.addEventListener("resize", resized);
   stage.setAttribute("data-readable-scale", String(readable));
   return { follow: follow, fit: fit, zoom: zoom, start: start, view: view, readable: readable };
 }
